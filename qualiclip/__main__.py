@@ -1,0 +1,6 @@
+"""``python -m qualiclip``: see :mod:`qualiclip.cli`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,120 @@
+"""Command line: ``python -m qualiclip score PATH... [--weights W] [--model M] [--csv OUT] [--json]``.
+
+Directories are expanded recursively. Each result is written (and flushed) as soon as it is
+computed, so an interrupted or failing run keeps everything already scored. Unreadable files are
+reported on stderr and skipped; the exit status is 1 if any file failed.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence, TextIO
+
+from tqdm import tqdm
+
+from .errors import QualiCLIPError
+from .models import MODELS, load_model
+from .prompts import PROMPT_PAIRS
+from .scoring import QualityModel, QualityScore
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".jp2", ".ppm", ".pgm"}
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; directories replaced by the image files below them, sorted."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def score_files(model: QualityModel, paths: Sequence[Path], batch_size: int = 8
+                ) -> Iterator[tuple[Path, QualityScore | None, str | None]]:
+    """Yield (path, result, error) per file, in order, batching files whose sizes match."""
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start:start + batch_size]
+        prepared, failures = {}, {}
+        for path in chunk:
+            try:
+                prepared[path] = model.prepare(path)
+            except QualiCLIPError as err:
+                failures[path] = str(err)
+        results = dict(zip(prepared, model.score(list(prepared.values()), batch_size=batch_size)))
+        for path in chunk:
+            yield path, results.get(path), failures.get(path)
+
+
+def _csv_header() -> list[str]:
+    return ["path", "score"] + [f"p_{pair[0].rstrip('.').lower().replace(' ', '_')}" for pair in PROMPT_PAIRS]
+
+
+def _row(path: Path, result: QualityScore) -> list[object]:
+    return [str(path), f"{result.score:.6f}"] + [f"{p:.6f}" for p in result.pair_probabilities]
+
+
+def run_score(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """The ``score`` sub-command; returns the process exit status."""
+    paths = expand_paths(args.paths)
+    if not paths:
+        print("no image files found", file=err)
+        return 1
+    try:
+        model = load_model(args.model, args.weights, max_side=args.max_side)
+    except QualiCLIPError as error:
+        print(f"error: {error}", file=err)
+        return 2
+    print(f"model: {model.arch_label}", file=err)
+    csv_file = open(args.csv, "w", newline="") if args.csv else None
+    writer = csv.writer(csv_file) if csv_file else None
+    if writer:
+        writer.writerow(_csv_header())
+    records, failed = [], 0
+    try:
+        progress = tqdm(score_files(model, paths, args.batch_size), total=len(paths), unit="img", file=err)
+        for path, result, error in progress:
+            if result is None:
+                failed += 1
+                tqdm.write(f"skipped {path}: {error}", file=err)
+                continue
+            records.append({"path": str(path), "score": result.score,
+                            "pair_probabilities": list(result.pair_probabilities)})
+            if writer:
+                writer.writerow(_row(path, result))
+                csv_file.flush()
+            if not args.json:
+                tqdm.write(f"{result.score:.4f}  {path}", file=out)
+    finally:
+        if csv_file:
+            csv_file.close()
+        if args.json:
+            json.dump(records, out, indent=2)
+            out.write("\n")
+    print(f"scored {len(records)} of {len(paths)} files; {failed} failed", file=err)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m qualiclip", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    score = commands.add_parser("score", help="score image files or folders")
+    score.add_argument("paths", nargs="+", help="image files and/or directories (searched recursively)")
+    score.add_argument("--model", choices=sorted(MODELS), default="qualiclip")
+    score.add_argument("--weights", help="checkpoint file (default: $QUALICLIP_WEIGHTS, then download)")
+    score.add_argument("--csv", help="write results to this CSV file as they are computed")
+    score.add_argument("--json", action="store_true", help="print results as JSON instead of lines")
+    score.add_argument("--max-side", type=int, default=None,
+                       help="downscale so the longer side is at most this (default: native resolution)")
+    score.add_argument("--batch-size", type=int, default=8)
+    score.set_defaults(handler=run_score)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

@@ -1,0 +1,90 @@
+"""The models this project knows (configs as data) and :func:`load_model`, the one entry point.
+
+Every model takes the same path: resolve a weights file, read it as a checkpoint, build the
+open_clip architecture it names, load strictly, take its prompt features (or compute them with
+the text tower), and wrap it in a :class:`QualityModel`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import open_clip
+import torch
+
+from .architecture import build_clip
+from .checkpoint import check_prompt_features, load_clip_state, read_checkpoint
+from .prompts import PROMPT_PAIRS, PromptPair
+from .scoring import QualityModel, encode_prompts
+from .weights import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights, resolve_weights
+
+
+def _openai_rn50_weights() -> RemoteWeights:
+    """OpenAI's RN50 CLIP weights as open_clip publishes them (its ``pretrained="openai"``)."""
+    hub_repo = open_clip.get_pretrained_cfg("RN50", "openai")["hf_hub"].rstrip("/")
+    return RemoteWeights(
+        url=f"https://huggingface.co/{hub_repo}/resolve/main/open_clip_pytorch_model.bin",
+        filename="open_clip_rn50_openai.bin",
+    )
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model: what it is and where its weights come from."""
+
+    name: str
+    title: str
+    remote: RemoteWeights | None = None
+    bundled: Path | None = None
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            name="qualiclip",
+            title="QualiCLIP (official weights)",
+            remote=RemoteWeights(url=QUALICLIP_URL, filename="qualiclip.pth", env_var=QUALICLIP_ENV),
+        ),
+        ModelSpec(
+            name="clip-iqa",
+            title="Zero-shot CLIP-IQA baseline (OpenAI RN50)",
+            remote=_openai_rn50_weights(),
+        ),
+    )
+}
+
+
+def load_model(
+    model: str = "qualiclip",
+    weights: str | Path | None = None,
+    *,
+    device: torch.device | str | None = None,
+    max_side: int | None = None,
+    prompt_pairs: Sequence[PromptPair] | None = None,
+) -> QualityModel:
+    """Load a named model (``MODELS``), or any checkpoint file via ``weights``.
+
+    ``weights`` overrides where the named model's file comes from (it may be an official
+    checkpoint, a bare CLIP state dict, or one written by this project's training, whose
+    architecture is stored inside). ``prompt_pairs`` replaces the 7 official pairs; their
+    features are then computed with the model's text tower.
+    """
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    spec = MODELS[model]
+    path = resolve_weights(spec.remote, weights) if spec.remote else Path(weights or spec.bundled)
+    checkpoint = read_checkpoint(path)
+    clip = build_clip(checkpoint.arch)
+    load_clip_state(clip, checkpoint.clip_state, str(path))
+    common = dict(name=spec.name, weights_origin=str(path), logit_scale=checkpoint.logit_scale,
+                  device=device, max_side=max_side)
+    if prompt_pairs is None and checkpoint.prompt_features is not None:
+        check_prompt_features(checkpoint.prompt_features, clip.text_projection.shape[1],
+                              2 * len(PROMPT_PAIRS), str(path))
+        return QualityModel(clip, checkpoint.prompt_features, **common)
+    pairs = tuple(prompt_pairs or PROMPT_PAIRS)
+    return QualityModel(clip, encode_prompts(clip, open_clip.get_tokenizer(checkpoint.arch), pairs),
+                        prompt_pairs=pairs, **common)
+

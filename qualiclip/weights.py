@@ -1,0 +1,92 @@
+"""Find model weights: an explicit path, then an environment variable, then a cached download.
+
+Downloads go once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``) with a progress bar.
+Offline machines must not hang: the server is probed with a short timeout first, and every
+failure becomes one :class:`WeightsUnavailableError` that names all the ways to supply weights.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from .errors import WeightsUnavailableError
+
+QUALICLIP_URL = "https://github.com/miccunifi/QualiCLIP/releases/download/weights/qualiclip.pth"
+QUALICLIP_ENV = "QUALICLIP_WEIGHTS"
+PROBE_TIMEOUT_S = 5.0
+DOWNLOAD_STALL_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class RemoteWeights:
+    """Where a model's weights live online and how they are cached and overridden."""
+
+    url: str
+    filename: str
+    env_var: str | None = None
+
+
+def cache_dir() -> Path:
+    """The torch hub checkpoint cache, shared with every other torch project on the machine."""
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def resolve_weights(remote: RemoteWeights, explicit: str | Path | None = None,
+                    probe_timeout: float = PROBE_TIMEOUT_S) -> Path:
+    """Return a local file: ``explicit``, else ``$env_var``, else the cached/downloaded ``remote.url``."""
+    if explicit is not None:
+        return _existing(Path(explicit), "the path given")
+    if remote.env_var and os.environ.get(remote.env_var):
+        return _existing(Path(os.environ[remote.env_var]), f"${remote.env_var}")
+    cached = cache_dir() / remote.filename
+    if cached.is_file():
+        return cached
+    try:
+        _probe(remote.url, probe_timeout)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with _socket_timeout(DOWNLOAD_STALL_TIMEOUT_S):
+            torch.hub.download_url_to_file(remote.url, str(cached), progress=True)
+    except (OSError, urllib.error.URLError) as err:  # URLError/HTTPError/timeouts are OSErrors
+        raise WeightsUnavailableError(_unavailable_message(remote, cached, err)) from err
+    return cached
+
+
+def _existing(path: Path, origin: str) -> Path:
+    if not path.is_file():
+        raise WeightsUnavailableError(f"Weights file {path} (from {origin}) does not exist.")
+    return path
+
+
+def _probe(url: str, timeout: float) -> None:
+    """Fail within ``timeout`` seconds when the server cannot be reached or the file is missing."""
+    request = urllib.request.Request(url, method="HEAD")
+    with urllib.request.urlopen(request, timeout=timeout):
+        pass
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    """torch.hub's downloader has no timeout of its own; a stalled transfer must still end."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _unavailable_message(remote: RemoteWeights, cached: Path, err: BaseException) -> str:
+    ways = ["pass a local file (--weights PATH on the command line, weights=PATH in load_model)"]
+    if remote.env_var:
+        ways.append(f"set the environment variable {remote.env_var}=PATH")
+    ways.append(f"go online once so that {remote.url} downloads into {cached}")
+    listed = "; ".join(f"({i}) {way}" for i, way in enumerate(ways, start=1))
+    return f"Could not get the weights from {remote.url} ({err}). Provide them in one of these ways: {listed}."
