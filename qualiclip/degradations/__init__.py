@@ -1,0 +1,46 @@
+"""Synthetic distortion suite: the 24 ARNIQA/KADID-10k types x 5 levels, plus a sampler.
+
+Every type maps a float HxWx3 image in [0, 1] (numpy array or torch tensor),
+a level 0..5 (0 = pristine copy) and a ``numpy.random.Generator`` to a new,
+clipped image of the same shape, dtype and type.
+"""
+
+from .registry import (
+    DEGRADATIONS,
+    GROUP_LABELS,
+    GROUPS,
+    MAX_LEVEL,
+    DegradationSpec,
+    apply_degradation,
+    degradation_names,
+    get_degradation,
+)
+from .sampler import (
+    CompositionConfig,
+    DegradationStep,
+    LevelSeries,
+    apply_composition,
+    sample_composition,
+    sample_degradation,
+    sample_level_series,
+    sample_types,
+)
+
+__all__ = [
+    "DEGRADATIONS",
+    "GROUP_LABELS",
+    "GROUPS",
+    "MAX_LEVEL",
+    "CompositionConfig",
+    "DegradationSpec",
+    "DegradationStep",
+    "LevelSeries",
+    "apply_composition",
+    "apply_degradation",
+    "degradation_names",
+    "get_degradation",
+    "sample_composition",
+    "sample_degradation",
+    "sample_level_series",
+    "sample_types",
+]

@@ -1,0 +1,159 @@
+"""Registry of the 24 ARNIQA/KADID-10k distortion types (plus two monotone variants).
+
+``DEGRADATIONS`` maps a name to a :class:`DegradationSpec` (group, label,
+per-level parameters, kernel); calling a spec applies it.  The UI builds its
+grouped dropdown from ``GROUPS``/``GROUP_LABELS`` and the training sampler
+draws from :func:`degradation_names`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Callable, Mapping, TypeVar
+
+import numpy as np
+
+from . import blur, brightness, color, compression, noise, sharpness_contrast, spatial
+from ._arrays import to_working_array
+
+Image = TypeVar("Image")  # numpy.ndarray or torch.Tensor, float HxWx3 in [0, 1]
+Kernel = Callable[[np.ndarray, float, np.random.Generator], np.ndarray]
+RngLike = np.random.Generator | int | None
+
+MAX_LEVEL = 5
+
+GROUP_LABELS: Mapping[str, str] = MappingProxyType({
+    "blur": "Blur",
+    "color": "Colour",
+    "compression": "Compression",
+    "noise": "Noise",
+    "brightness": "Brightness change",
+    "spatial": "Spatial distortion",
+    "sharpness_contrast": "Sharpness & contrast",
+})
+
+
+@dataclass(frozen=True)
+class DegradationSpec:
+    """One distortion type: metadata plus a kernel applied at a table parameter.
+
+    ``levels[i]`` is the kernel parameter at level ``i + 1``.  ``monotone`` is
+    False for table entries whose severity is not ordered by level;
+    ``stochastic`` is True when the output depends on the ``rng``.
+    """
+
+    name: str
+    group: str
+    label: str
+    parameter: str
+    levels: tuple[float, ...]
+    kernel: Kernel
+    monotone: bool = True
+    stochastic: bool = False
+
+    def __call__(self, image: Image, level: int, rng: np.random.Generator) -> Image:
+        """Return a new degraded copy of ``image`` at ``level`` (0 = pristine copy).
+
+        The result has the input's shape, container, dtype and device and is
+        clipped to [0, 1]; the input is never modified.
+        """
+        if not isinstance(level, (int, np.integer)) or not 0 <= level <= MAX_LEVEL:
+            raise ValueError(f"level must be an integer in 0..{MAX_LEVEL}, got {level!r}")
+        array, restore = to_working_array(image)
+        if level > 0:
+            result = self.kernel(array, self.levels[level - 1], rng)
+            array = np.clip(result, 0.0, 1.0).astype(np.float32, copy=False)
+        return restore(array)
+
+
+_SPECS = (
+    DegradationSpec("gaussian_blur", "blur", "Gaussian blur", "sigma (px)",
+                    (0.1, 0.5, 1, 2, 5), blur.gaussian_blur),
+    DegradationSpec("lens_blur", "blur", "Lens blur", "disk radius (px)",
+                    (1, 2, 4, 6, 8), blur.lens_blur),
+    DegradationSpec("motion_blur", "blur", "Motion blur", "length (px), random angle",
+                    (1, 2, 4, 6, 10), blur.motion_blur, stochastic=True),
+    DegradationSpec("color_diffusion", "color", "Colour diffusion", "LAB a/b blur sigma (px)",
+                    (1, 3, 6, 8, 12), color.color_diffusion),
+    DegradationSpec("color_shift", "color", "Colour shift", "green channel offset (px), random direction",
+                    (1, 3, 6, 8, 12), color.color_shift, stochastic=True),
+    DegradationSpec("color_saturation_1", "color", "Colour saturation (HSV)", "HSV saturation factor",
+                    (0.4, 0.2, 0.1, 0, -0.4), color.saturation_hsv),
+    DegradationSpec("color_saturation_2", "color", "Colour saturation (LAB)", "LAB chroma factor",
+                    (1, 2, 3, 6, 9), color.saturation_lab),
+    DegradationSpec("jpeg2000", "compression", "JPEG 2000", "compression ratio",
+                    (16, 32, 45, 120, 170), compression.jpeg2000),
+    DegradationSpec("jpeg", "compression", "JPEG", "quality",
+                    (43, 36, 24, 7, 4), compression.jpeg),
+    DegradationSpec("white_noise", "noise", "White noise", "variance",
+                    (0.001, 0.002, 0.003, 0.005, 0.01), noise.white_noise, stochastic=True),
+    DegradationSpec("white_noise_ycbcr", "noise", "White noise in YCbCr", "variance",
+                    (0.0001, 0.0005, 0.001, 0.002, 0.003), noise.white_noise_ycbcr,
+                    stochastic=True),
+    DegradationSpec("impulse_noise", "noise", "Impulse noise", "salt & pepper fraction",
+                    (0.001, 0.005, 0.01, 0.02, 0.03), noise.impulse_noise, stochastic=True),
+    DegradationSpec("multiplicative_noise", "noise", "Multiplicative noise", "variance",
+                    (0.001, 0.005, 0.01, 0.02, 0.05), noise.multiplicative_noise,
+                    stochastic=True),
+    DegradationSpec("brighten", "brightness", "Brighten", "tone-curve amount",
+                    (0.1, 0.2, 0.4, 0.7, 1.1), brightness.brighten),
+    DegradationSpec("darken", "brightness", "Darken", "tone-curve amount",
+                    (0.05, 0.1, 0.2, 0.4, 0.8), brightness.darken),
+    DegradationSpec("mean_shift", "brightness", "Mean shift (original table)", "added offset",
+                    (0, 0.08, -0.08, 0.15, -0.15), brightness.mean_shift, monotone=False),
+    DegradationSpec("mean_shift_monotone", "brightness", "Mean shift", "added offset",
+                    (0.03, 0.06, 0.09, 0.12, 0.15), brightness.mean_shift),
+    DegradationSpec("jitter", "spatial", "Jitter", "displacement (x 3 px std)",
+                    (0.05, 0.1, 0.2, 0.5, 1), spatial.jitter, stochastic=True),
+    DegradationSpec("non_eccentricity_patch", "spatial", "Non-eccentricity patch", "patch count",
+                    (20, 40, 60, 80, 100), spatial.non_eccentricity, stochastic=True),
+    DegradationSpec("pixelate", "spatial", "Pixelate", "amount (block = 1 + 16 x amount px)",
+                    (0.01, 0.05, 0.1, 0.2, 0.5), spatial.pixelate),
+    DegradationSpec("quantization", "spatial", "Quantisation", "levels per channel",
+                    (20, 16, 13, 10, 7), spatial.quantization),
+    DegradationSpec("color_block", "spatial", "Colour block", "block count",
+                    (2, 4, 6, 8, 10), spatial.color_block, stochastic=True),
+    DegradationSpec("high_sharpen", "sharpness_contrast", "High sharpen", "unsharp-mask amount",
+                    (1, 2, 3, 6, 12), sharpness_contrast.high_sharpen),
+    DegradationSpec("linear_contrast", "sharpness_contrast", "Linear contrast change (original table)",
+                    "contrast change", (0, 0.15, -0.4, 0.3, -0.6), sharpness_contrast.linear_contrast,
+                    monotone=False),
+    DegradationSpec("linear_contrast_monotone", "sharpness_contrast", "Linear contrast change",
+                    "contrast change", (-0.12, -0.24, -0.36, -0.48, -0.6),
+                    sharpness_contrast.linear_contrast),
+    DegradationSpec("nonlinear_contrast", "sharpness_contrast", "Non-linear contrast change",
+                    "S-curve parameter (exponent 0.5 / p)", (0.4, 0.3, 0.2, 0.1, 0.05),
+                    sharpness_contrast.nonlinear_contrast),
+)
+
+DEGRADATIONS: Mapping[str, DegradationSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
+"""Every distortion type in table order, grouped by group."""
+
+GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    group: tuple(spec.name for spec in _SPECS if spec.group == group) for group in GROUP_LABELS
+})
+"""Group name -> the type names in it (all types, including non-monotone ones)."""
+
+
+def degradation_names(monotone_only: bool = False, group: str | None = None) -> tuple[str, ...]:
+    """Type names in registry order, optionally only monotone ones and/or one group."""
+    if group is not None and group not in GROUPS:
+        raise KeyError(f"unknown group {group!r}; known: {', '.join(GROUPS)}")
+    return tuple(
+        name for name, spec in DEGRADATIONS.items()
+        if (spec.monotone or not monotone_only) and (group is None or spec.group == group)
+    )
+
+
+def get_degradation(name: str) -> DegradationSpec:
+    """Look up a type by name with a helpful error."""
+    try:
+        return DEGRADATIONS[name]
+    except KeyError:
+        raise KeyError(f"unknown degradation {name!r}; known: {', '.join(DEGRADATIONS)}") from None
+
+
+def apply_degradation(image: Image, name: str, level: int, rng: RngLike = None) -> Image:
+    """Apply type ``name`` at ``level`` (0..5); ``rng`` is a Generator, a seed, or None (fresh entropy)."""
+    return get_degradation(name)(image, level, np.random.default_rng(rng))
