@@ -1,0 +1,152 @@
+"""Official checkpoint format: round trip, strict refusal, prompt features, weight resolution."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from qualiclip import CheckpointError, QualityModel, WeightsUnavailableError, load_model
+from qualiclip.checkpoint import CLIP_PREFIX, PROMPTS_KEY, read_checkpoint
+from qualiclip.models import MODELS
+from qualiclip.weights import QUALICLIP_ENV, RemoteWeights, resolve_weights
+
+
+def _raw(path: Path) -> dict:
+    return torch.load(path, weights_only=True)
+
+
+def test_written_checkpoint_has_the_official_layout(tiny_checkpoint: Path) -> None:
+    raw = _raw(tiny_checkpoint)
+    assert raw[PROMPTS_KEY].shape == (14, 64)
+    torch.testing.assert_close(raw[PROMPTS_KEY].norm(dim=-1), torch.ones(14))
+    clip_keys = [k for k in raw if k.startswith(CLIP_PREFIX)]
+    assert f"{CLIP_PREFIX}visual.attnpool.q_proj.weight" in clip_keys
+    assert f"{CLIP_PREFIX}token_embedding.weight" in clip_keys, "the text tower is part of the state"
+    assert raw["arch"] == "qualiclip-tiny"
+    assert "logit_scale" not in raw, "the official constant is implied, not stored"
+
+
+def test_round_trip_reproduces_weights_and_scores(tiny_checkpoint: Path, tiny_model: QualityModel,
+                                                  tmp_path: Path, photo: np.ndarray) -> None:
+    from qualiclip.checkpoint import write_checkpoint
+
+    copy = write_checkpoint(tmp_path / "copy.pth", tiny_model.clip, tiny_model.prompt_features,
+                            arch="qualiclip-tiny")
+    reloaded = load_model(weights=copy)
+    for key, value in tiny_model.clip.state_dict().items():
+        torch.testing.assert_close(reloaded.clip.state_dict()[key], value, rtol=0, atol=0)
+    [before], [after] = tiny_model.score([photo]), reloaded.score([photo])
+    assert after.score == pytest.approx(before.score, abs=1e-6)
+    np.testing.assert_allclose(after.similarities, before.similarities, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (lambda raw: raw.pop(f"{CLIP_PREFIX}visual.layer4.0.conv1.weight"), "visual.layer4.0.conv1.weight"),
+        (lambda raw: raw.__setitem__(f"{CLIP_PREFIX}visual.extra.weight", torch.zeros(3)), "visual.extra.weight"),
+        (lambda raw: raw.__setitem__(f"{CLIP_PREFIX}visual.attnpool.c_proj.bias", torch.zeros(7)),
+         "visual.attnpool.c_proj.bias (7,) != (64,)"),
+        (lambda raw: raw.__setitem__(PROMPTS_KEY, torch.zeros(12, 64)), "(12, 64), expected (14, 64)"),
+    ],
+    ids=["missing", "unexpected", "wrong-shape", "wrong-prompt-shape"],
+)
+def test_mismatching_checkpoints_are_refused_naming_the_keys(tiny_checkpoint: Path, tmp_path: Path,
+                                                             edit, named: str) -> None:
+    raw = _raw(tiny_checkpoint)
+    edit(raw)
+    torch.save(raw, tmp_path / "bad.pth")
+    with pytest.raises(CheckpointError) as caught:
+        load_model(weights=tmp_path / "bad.pth")
+    assert named in str(caught.value)
+
+
+def test_official_checkpoint_into_the_wrong_architecture_is_refused(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    raw = _raw(tiny_checkpoint)
+    del raw["arch"]  # now claims to be the official RN50
+    torch.save(raw, tmp_path / "tiny_as_rn50.pth")
+    with pytest.raises(CheckpointError) as caught:
+        load_model(weights=tmp_path / "tiny_as_rn50.pth")
+    assert "missing keys: " in str(caught.value)
+    assert "token_embedding.weight (49408, 64) != (49408, 512)" in str(caught.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"definitely not a checkpoint", b"PK\x03\x04broken zip"])
+def test_unreadable_checkpoints_are_refused(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "junk.pth").write_bytes(content)
+    with pytest.raises(CheckpointError, match="not a readable PyTorch checkpoint"):
+        read_checkpoint(tmp_path / "junk.pth")
+
+
+def test_a_dict_without_clip_weights_is_refused(tmp_path: Path) -> None:
+    torch.save({"state_dict": {"fc.weight": torch.zeros(2)}}, tmp_path / "other.pth")
+    with pytest.raises(CheckpointError, match="expected 'clip_model.visual"):
+        read_checkpoint(tmp_path / "other.pth")
+
+
+def test_bare_clip_state_dict_uses_the_text_tower(tiny_model: QualityModel, tmp_path: Path,
+                                                  photo: np.ndarray) -> None:
+    from qualiclip.scoring import encode_prompts
+    import open_clip
+
+    raw = {k: v for k, v in tiny_model.clip.state_dict().items()}
+    raw["arch"] = "qualiclip-tiny"
+    torch.save(raw, tmp_path / "bare.pth")
+    model = load_model(weights=tmp_path / "bare.pth")
+    expected = encode_prompts(tiny_model.clip, open_clip.get_tokenizer("qualiclip-tiny"), model.prompt_pairs)
+    torch.testing.assert_close(model.prompt_features, expected)
+
+
+def test_custom_prompt_pairs_replace_the_official_features(tiny_checkpoint: Path, tiny_model: QualityModel,
+                                                           photo: np.ndarray) -> None:
+    pairs = [("A crisp photo.", "A smeared photo."), ("Clean image.", "Grainy image.")]
+    model = load_model(weights=tiny_checkpoint, prompt_pairs=pairs)
+    assert model.prompt_features.shape == (4, 64)
+    [result] = model.score([photo])
+    assert len(result.pair_probabilities) == 2
+    assert not torch.allclose(model.prompt_features, tiny_model.prompt_features[:4])
+
+
+def test_offline_download_fails_fast_with_every_way_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path))
+    monkeypatch.delenv(QUALICLIP_ENV, raising=False)
+    remote = RemoteWeights(url="http://127.0.0.1:9/qualiclip.pth", filename="q.pth", env_var=QUALICLIP_ENV)
+    with pytest.raises(WeightsUnavailableError) as caught:
+        resolve_weights(remote, probe_timeout=2.0)
+    message = str(caught.value)
+    for expected in ("http://127.0.0.1:9/qualiclip.pth", "--weights", QUALICLIP_ENV, str(tmp_path)):
+        assert expected in message
+    assert not (tmp_path / "checkpoints" / "q.pth").exists()
+
+
+def test_official_model_names_url_env_and_flag_when_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path))
+    monkeypatch.delenv(QUALICLIP_ENV, raising=False)
+    monkeypatch.setattr("qualiclip.weights._probe", _refuse)
+    with pytest.raises(WeightsUnavailableError) as caught:
+        load_model("qualiclip")
+    assert MODELS["qualiclip"].remote.url in str(caught.value)
+    assert QUALICLIP_ENV in str(caught.value)
+
+
+def _refuse(url: str, timeout: float) -> None:
+    raise OSError("network is unreachable")
+
+
+def test_weights_come_from_path_then_env_then_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setattr("qualiclip.weights._probe", _refuse)
+    remote = RemoteWeights(url="http://127.0.0.1:9/w.pth", filename="w.pth", env_var="TEST_WEIGHTS")
+    explicit, from_env, cached = (tmp_path / name for name in ("explicit.pth", "env.pth", "hub/checkpoints/w.pth"))
+    cached.parent.mkdir(parents=True)
+    for path in (explicit, from_env, cached):
+        path.write_bytes(b"x")
+    monkeypatch.setenv("TEST_WEIGHTS", str(from_env))
+    assert resolve_weights(remote, explicit) == explicit
+    assert resolve_weights(remote) == from_env
+    monkeypatch.delenv("TEST_WEIGHTS")
+    assert resolve_weights(remote) == cached
+    with pytest.raises(WeightsUnavailableError, match="does not exist"):
+        resolve_weights(remote, tmp_path / "missing.pth")
