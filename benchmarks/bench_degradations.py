@@ -23,12 +23,12 @@ from skimage import data
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_file import replace_section  # noqa: E402
 from qualiclip.degradations import DEGRADATIONS, MAX_LEVEL  # noqa: E402
 
 CALL_BUDGET_MS = 500.0
 SWEEP_BUDGET_S = 10.0
 SECTION = "## Degradations (benchmarks/bench_degradations.py)"
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 
 
 def time_all(image: np.ndarray, repeats: int) -> dict[str, list[float]]:
@@ -76,19 +76,6 @@ def render(timings: dict[str, list[float]], repeats: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_results(section: str) -> None:
-    """Replace this script's section of RESULTS.md (or append it), leaving other sections alone."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        rest = "" if end == -1 else "\n" + text[end + 1:]
-        text = text[:start] + section + rest
-    RESULTS.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -98,8 +85,8 @@ def main() -> None:
     report = render(time_all(image, args.repeats), args.repeats)
     print(report)
     if args.update_results:
-        update_results(report)
-        print(f"updated {RESULTS.relative_to(ROOT)}")
+        replace_section(SECTION, report)
+        print("updated benchmarks/RESULTS.md")
 
 
 if __name__ == "__main__":
