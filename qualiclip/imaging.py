@@ -112,12 +112,18 @@ def _checked(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def limit_side(tensor: torch.Tensor, max_side: int | None) -> torch.Tensor:
-    """Downscale (3, H, W) so its longer side is at most ``max_side``; antialiased, aspect kept."""
+    """Downscale (3, H, W) so its longer side is at most ``max_side``; antialiased, aspect kept.
+
+    The shorter side never drops below ``MIN_SIDE`` (the model's smallest input), so a very
+    elongated image keeps a longer side somewhat above ``max_side`` rather than becoming unusable.
+    """
     height, width = tensor.shape[-2:]
     if max_side is None or max(height, width) <= max_side:
         return tensor
-    scale = max_side / max(height, width)
-    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    scale = max(max_side / max(height, width), MIN_SIDE / min(height, width))
+    if scale >= 1.0:
+        return tensor
+    size = (max(MIN_SIDE, round(height * scale)), max(MIN_SIDE, round(width * scale)))
     resized = F.interpolate(tensor[None], size=size, mode="bicubic", antialias=True, align_corners=False)
     return resized[0].clamp(0.0, 1.0)
 

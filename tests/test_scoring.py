@@ -84,7 +84,9 @@ def test_max_side_caps_longer_side_keeping_aspect(tiny_checkpoint, photo: np.nda
 
     model = load_model(weights=tiny_checkpoint, max_side=64)
     assert tuple(model.prepare(photo).shape) == (3, 64, 64)
-    wide = np.zeros((50, 200, 3), dtype=np.uint8)
-    assert tuple(model.prepare(wide).shape) == (3, 16, 64)
+    wide = np.zeros((64, 256, 3), dtype=np.uint8)
+    assert tuple(model.prepare(wide).shape) == (3, 16 * 2, 64 * 2), "short side kept at 32 px"
+    [result] = model.score([np.zeros((40, 1536, 3), dtype=np.uint8)])
+    assert 0.0 <= result.score <= 1.0
     small = np.zeros((40, 60, 3), dtype=np.uint8)
     assert tuple(model.prepare(small).shape) == (3, 40, 60), "never upscales"
