@@ -1,0 +1,86 @@
+"""Grad-CAM family maps for QualiCLIP via pytorch-grad-cam: method registry and the fast pool path.
+
+For ResNet towers the target layer (``layer4``'s last bottleneck) is exactly the attention pool's
+input, so the trunk runs once without autograd and the CAM object only sees :class:`PoolHead`
+(identity -> pool -> normalise): same maps, gradients through the pool alone. ViT towers (and
+``fast=False``) run the CAM through the whole tower. Either way the package's hooks, targets and
+methods do the work; only its final min-max scaling is skipped (see :class:`RawMapsMixin`).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from open_clip.modified_resnet import ModifiedResNet
+from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus
+from pytorch_grad_cam.base_cam import BaseCAM
+from torch import nn
+
+from qualiclip import QualityModel
+
+from .targets import Target
+from .towers import (PoolHead, ReshapeTransform, TowerHead, autograd_on, frozen_copy, pool_input,
+                     tower_target_layer)
+
+#: pytorch-grad-cam classes offered by name. EigenCAM is gradient-free and ignores the targets.
+CAM_METHODS: dict[str, type[BaseCAM]] = {
+    "gradcam": GradCAM,
+    "gradcam++": GradCAMPlusPlus,
+    "eigencam": EigenCAM,
+}
+#: Methods whose map does not depend on the prompts (both maps of an explanation are the same).
+PROMPT_AGNOSTIC = frozenset({"eigencam"})
+
+
+class RawMapsMixin:
+    """Keep the CAM raw: ReLU'd, at the target layer's resolution, not min-max scaled.
+
+    BaseCAM scales every map to [0, 1] on its own; that turns an all-zero map into noise and hides
+    how strong the "good" and "bad" evidence are relative to each other. Rendering scales later.
+    """
+
+    def compute_cam_per_layer(self, input_tensor: torch.Tensor, targets: list, eigen_smooth: bool) -> np.ndarray:
+        [layer] = self.target_layers
+        store = self.activations_and_grads
+        activations = store.activations[0].float().numpy()
+        grads = store.gradients[0].float().numpy() if store.gradients else None
+        cam = self.get_cam_image(input_tensor, layer, targets, activations, grads, eigen_smooth)
+        return np.maximum(cam, 0.0).astype(np.float32)
+
+    def aggregate_multi_layers(self, cam: np.ndarray) -> np.ndarray:
+        return cam
+
+
+_RAW_CAMS = {name: type(f"Raw{cls.__name__}", (RawMapsMixin, cls), {}) for name, cls in CAM_METHODS.items()}
+
+
+def cam_maps(model: QualityModel, image: torch.Tensor, method: str, targets: Sequence[Target], *,
+             fast: bool = True) -> tuple[np.ndarray, torch.Tensor]:
+    """Raw maps (T, h, w) >= 0 for each target, and the (T, D) embeddings they were computed from.
+
+    ``image`` is one prepared (3, H, W) image (``model.prepare``); the T targets share one batched
+    forward/backward. ``fast`` uses the pool-only path where the tower has an attention pool.
+    """
+    if method not in CAM_METHODS:
+        raise ValueError(f"unknown CAM method {method!r}; choose from {', '.join(CAM_METHODS)}")
+    visual = model.clip.visual
+    if fast and isinstance(visual, ModifiedResNet):
+        head = PoolHead(frozen_copy(visual.attnpool))
+        return _run_cam(model, head, head.features, pool_input(model, image), method, targets, None)
+    tower = frozen_copy(visual)
+    layer, transform = tower_target_layer(tower, tuple(image.shape[-2:]))
+    return _run_cam(model, TowerHead(tower), layer, model.to_model_input(image[None]), method, targets, transform)
+
+
+def _run_cam(model: QualityModel, head: nn.Module, layer: nn.Module, inputs: torch.Tensor, method: str,
+             targets: Sequence[Target], transform: ReshapeTransform | None) -> tuple[np.ndarray, torch.Tensor]:
+    """One CAM call on ``head``: a batch of len(targets) copies of ``inputs``, one target each."""
+    cam = _RAW_CAMS[method](head, [layer], reshape_transform=transform)
+    try:  # not ``with cam``: its __exit__ swallows IndexError, which would hide real bugs
+        with autograd_on(), model.autocast():
+            batch = inputs.repeat(len(targets), *([1] * (inputs.ndim - 1))).requires_grad_(cam.uses_gradients)
+            maps = cam(batch, list(targets))
+        return maps, cam.outputs.detach()
+    finally:
+        cam.activations_and_grads.release()
