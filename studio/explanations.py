@@ -1,0 +1,46 @@
+"""Heatmaps for the Score tab on top of :mod:`explain`: method names, captions and cheap re-blending.
+
+The maps are computed once per request and kept in the session's ``gr.State`` as plain arrays
+(:class:`Maps`), so moving the opacity slider only re-blends them and never runs the model again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from explain import NO_EVIDENCE, Heatmap, blend, explain
+from qualiclip import QualityModel
+
+#: Methods offered in the UI: (label, ``explain`` method name).
+METHOD_CHOICES = (("Grad-CAM", "gradcam"), ("Grad-CAM++", "gradcam++"),
+                  ("Attention map (gradient-free)", "attention"))
+ALL_PAIRS = -1
+
+
+@dataclass(frozen=True)
+class Maps:
+    """The scored picture and both maps' values, enough to re-blend at any opacity."""
+
+    picture: np.ndarray
+    positive: Heatmap
+    negative: Heatmap
+
+    def overlays(self, opacity: float) -> tuple[np.ndarray, np.ndarray]:
+        """Both overlays at ``opacity`` (clipped to [0, 1]); an empty map shows the plain picture."""
+        opacity = min(max(float(opacity), 0.0), 1.0)
+        return tuple(self.picture if heat.empty else blend(self.picture, heat.values, opacity)  # type: ignore
+                     for heat in (self.positive, self.negative))
+
+
+def compute_maps(model: QualityModel, image: object, method: str, pair: int) -> Maps:
+    """Run :func:`explain.explain` (thread-safe: private module copies per call) for one pair or all."""
+    result = explain(model, image, method=method, pair=None if pair == ALL_PAIRS else int(pair))
+    return Maps(result.image, result.positive, result.negative)
+
+
+def caption(heat: Heatmap, towards: str) -> str:
+    """Markdown under a map: what it shows, or plainly that there is no evidence."""
+    if heat.empty:
+        return f"**Towards {towards}** ({heat.label}): **{NO_EVIDENCE}**. The image shows no such region."
+    return f"**Towards {towards}** ({heat.label}): the warmer the colour, the stronger the evidence."

@@ -1,0 +1,93 @@
+"""Which models the app runs on, loaded once at start-up and shared by every request.
+
+Production order: the official QualiCLIP weights, else the bundled offline model (with a banner
+saying why). ``$QUALICLIP_STUDIO_WEIGHTS`` (a checkpoint path) replaces all of that with one model:
+this is how the tests start the app on a tiny random model. Nothing falls back to a random model
+silently: without any usable weights the app refuses to start with a message naming the fixes.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from qualiclip import MODELS, QualiCLIPError, QualityModel, load_model
+from qualiclip.scoring import default_device
+
+WEIGHTS_ENV = "QUALICLIP_STUDIO_WEIGHTS"
+#: Longer side (px) images are scored at on CPU: about a second per RN50 forward on 2 cores.
+CPU_MAX_SIDE = 768
+#: On a GPU, a cap that only guards memory (the official code scores at native resolution).
+GPU_MAX_SIDE = 2048
+OFFICIAL = "qualiclip"
+BASELINE = "clip-iqa"
+OFFLINE = "qualiclip-offline"
+#: Models shown side by side on the Compare tab, in this order.
+COMPARED = (OFFICIAL, BASELINE, OFFLINE)
+
+
+@dataclass(frozen=True)
+class ModelSlot:
+    """A model the app tried to load: ``model`` when it loaded, else ``reason`` it did not."""
+
+    key: str
+    title: str
+    model: QualityModel | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Studio:
+    """The model every tab uses, the banner explaining it, and the Compare tab's slots."""
+
+    primary: QualityModel
+    banner: str
+    slots: tuple[ModelSlot, ...]
+
+
+def default_max_side() -> int:
+    """:data:`CPU_MAX_SIDE` on CPU, :data:`GPU_MAX_SIDE` on CUDA."""
+    return GPU_MAX_SIDE if default_device().type == "cuda" else CPU_MAX_SIDE
+
+
+def try_load(key: str, max_side: int | None) -> ModelSlot:
+    """Load ``MODELS[key]``; a missing registration or unavailable weights become a reason."""
+    spec = MODELS.get(key)
+    if spec is None:
+        return ModelSlot(key, key, reason=f"'{key}' is not part of this installation yet.")
+    try:
+        return ModelSlot(key, spec.title, model=load_model(key, max_side=max_side))
+    except QualiCLIPError as err:
+        return ModelSlot(key, spec.title, reason=str(err))
+
+
+def load_studio(weights: str | Path | None = None, max_side: int | None = None) -> Studio:
+    """Load the app's models: ``weights`` (or ``$QUALICLIP_STUDIO_WEIGHTS``) if given, else the registry."""
+    max_side = max_side or default_max_side()
+    weights = weights or os.environ.get(WEIGHTS_ENV)
+    if weights:
+        model = load_model(weights=weights, max_side=max_side)
+        slot = ModelSlot("custom", f"Custom weights ({Path(weights).name})", model=model)
+        return Studio(model, f"**Weights:** custom checkpoint `{weights}` (set by `{WEIGHTS_ENV}`).", (slot,))
+    slots = tuple(try_load(key, max_side) for key in COMPARED)
+    by_key = {slot.key: slot for slot in slots}
+    official, offline = by_key[OFFICIAL], by_key[OFFLINE]
+    if official.model is not None:
+        return Studio(official.model, "**Weights:** official QualiCLIP checkpoint (Agnolucci et al.).", slots)
+    if offline.model is not None:
+        banner = ("**Weights: bundled offline model**, trained by this project without the paper's data; "
+                  f"its scores differ from the official QualiCLIP. The official weights are unavailable: "
+                  f"{official.reason}")
+        return Studio(offline.model, banner, slots)
+    raise RuntimeError(
+        "No QualiCLIP weights are available, so the app cannot start.\n"
+        f"- official: {official.reason}\n- bundled offline model: {offline.reason}\n"
+        f"Set {WEIGHTS_ENV}=PATH to a checkpoint to start anyway."
+    )
+
+
+@functools.cache
+def get_studio() -> Studio:
+    """The process-wide :class:`Studio`, loaded on first use and then reused by every callback."""
+    return load_studio()

@@ -1,0 +1,70 @@
+"""Plain-language labels, the score gauge (HTML) and the tables the charts are drawn from.
+
+Everything here is a pure function of numbers, so the UI's content is testable without a server.
+"""
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+import pandas as pd
+
+from qualiclip.prompts import PromptPair
+
+#: (upper bound, label): a score below the bound gets the label. QualiCLIP scores are relative
+#: (they rank images well), so these bands are a reading aid, not calibrated opinion scores.
+BANDS: tuple[tuple[float, str], ...] = (
+    (0.2, "Very poor"), (0.4, "Poor"), (0.6, "Fair"), (0.8, "Good"), (float("inf"), "Excellent"),
+)
+_BAND_COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#7cb342", "#2e7d32")
+
+
+#: What the score area shows before an image is given.
+NO_SCORE_HTML = '<div class="qc-caption">Upload an image, paste one or click an example to see its score.</div>'
+
+
+def quality_label(score: float) -> str:
+    """Plain-language band of a score in [0, 1], e.g. 'Good'."""
+    return next(label for bound, label in BANDS if score < bound)
+
+
+def gauge_html(score: float, caption: str = "") -> str:
+    """A big number, its label and a coloured bar; ``.qc-score-value`` holds the score for scripts."""
+    index = next(i for i, (bound, _) in enumerate(BANDS) if score < bound)
+    label, colour = BANDS[index][1], _BAND_COLOURS[index]
+    note = f'<div class="qc-caption">{html.escape(caption)}</div>' if caption else ""
+    return (
+        f'<div class="qc-gauge" data-score="{score:.4f}">'
+        f'<span class="qc-score-value">{score:.3f}</span> <span class="qc-label">{label}</span>'
+        f'<div class="qc-bar"><div style="width:{100 * score:.1f}%;background:{colour}"></div></div>'
+        f"{note}</div>"
+    )
+
+
+def pair_name(pair: PromptPair) -> str:
+    """Column-friendly name of a pair: its positive prompt without the full stop."""
+    return pair[0].rstrip(".")
+
+
+def pair_chart_label(pair: PromptPair) -> str:
+    """Compact chart label of a pair, e.g. 'Good photo / Bad photo'."""
+    return " / ".join(prompt.rstrip(".") for prompt in pair)
+
+
+def pair_names(pairs: Sequence[PromptPair]) -> list[str]:
+    """Table column names of the pairs, see :func:`pair_name`."""
+    return [pair_name(pair) for pair in pairs]
+
+
+def pair_frame(pairs: Sequence[PromptPair], probabilities: Sequence[float]) -> pd.DataFrame:
+    """One row per antonym pair: its label and P(positive prompt), for the bar chart."""
+    return pd.DataFrame({
+        "pair": [pair_chart_label(pair) for pair in pairs],
+        "probability": [round(float(p), 4) for p in probabilities],
+    })
+
+
+def pair_columns(pairs: Sequence[PromptPair], probabilities: Sequence[float] | None) -> dict[str, float | None]:
+    """``{pair name: P(positive)}`` for a table row; None values when there is no result."""
+    values = probabilities if probabilities is not None else [None] * len(pairs)
+    return {name: None if p is None else round(float(p), 4) for name, p in zip(pair_names(pairs), values)}

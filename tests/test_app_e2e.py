@@ -1,0 +1,76 @@
+"""The running app, called over HTTP with gradio_client like any API user would (tiny model)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from studio.server import running_app
+
+
+@pytest.fixture(scope="module")
+def client(tiny_checkpoint: Path) -> Iterator[Client]:
+    with running_app(tiny_checkpoint) as url:
+        yield Client(url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def photo_file(tmp_path_factory: pytest.TempPathFactory, photo: np.ndarray) -> str:
+    path = tmp_path_factory.mktemp("e2e") / "astronaut.png"
+    Image.fromarray(photo).save(path)
+    return str(path)
+
+
+def test_documented_endpoints(client: Client) -> None:
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/score", "/heatmaps", "/sweep", "/batch", "/compare", "/robustness", "/similarities"} <= set(endpoints)
+
+
+def test_score(client: Client, photo_file: str) -> None:
+    gauge, chart, result = client.predict(handle_file(photo_file), api_name="/score")
+    assert 0.0 <= result["score"] <= 1.0 and len(result["pair_probabilities"]) == 7
+    assert f'data-score="{result["score"]:.4f}"' in gauge
+    assert [row[1] for row in chart["data"]] == list(result["pair_probabilities"].values())
+
+
+def test_bad_upload_is_a_readable_error(client: Client, tmp_path: Path) -> None:
+    fake = tmp_path / "holiday.jpg"
+    fake.write_text("not really a photo")
+    with pytest.raises(AppError, match="holiday.jpg is not an image file that can be read"):
+        client.predict(handle_file(str(fake)), api_name="/score")
+
+
+def test_heatmaps(client: Client, photo_file: str) -> None:
+    good, bad, good_caption, bad_caption = client.predict(handle_file(photo_file), "gradcam++", -1, 0.6,
+                                                          api_name="/heatmaps")
+    assert Image.open(good).size == Image.open(bad).size == Image.open(photo_file).size
+    assert good_caption.startswith("**Towards good**") and bad_caption.startswith("**Towards bad**")
+
+
+def test_sweep(client: Client, photo_file: str) -> None:
+    lines, table, summary = client.predict(handle_file(photo_file), "gaussian_blur", False, api_name="/sweep")
+    frame = pd.DataFrame(table["data"], columns=table["headers"])
+    assert frame["type"].tolist() == ["gaussian_blur"]
+    scores = frame.loc[0, ["L0", "L1", "L2", "L3", "L4", "L5"]].tolist()
+    assert [row[2] for row in lines["data"]] == scores
+    score = client.predict(handle_file(photo_file), api_name="/score")[2]["score"]
+    assert scores[0] == pytest.approx(score, abs=1e-4)
+    assert ("Not monotone" in summary) != bool(frame.loc[0, "monotone"])
+
+
+def test_batch_with_a_bad_file(client: Client, photo_file: str, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    table, csv_path = client.predict([handle_file(photo_file), handle_file(str(bad))], api_name="/batch")
+    frame = pd.DataFrame(table["data"], columns=table["headers"])
+    assert frame["file"].tolist() == ["astronaut.png", "broken.png"]
+    assert frame["error"][0] == "" and frame["error"][1].startswith("broken.png is ")  # no temp path
+    assert 0.0 <= float(frame["score"][0]) <= 1.0
+    csv = pd.read_csv(csv_path)
+    assert csv["file"].tolist() == ["astronaut.png", "broken.png"] and csv["score"].isna().tolist() == [False, True]
