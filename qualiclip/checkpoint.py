@@ -125,8 +125,15 @@ def write_checkpoint(
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
         torch.save(payload, tmp)
+    os.chmod(tmp.name, 0o666 & ~_current_umask())  # temp files are private (0600); checkpoints are not
     os.replace(tmp.name, path)
     return path
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _listed(keys: list[str]) -> str:

@@ -58,8 +58,9 @@ def _row(path: Path, result: QualityScore) -> list[object]:
     return [str(path), f"{result.score:.6f}"] + [f"{p:.6f}" for p in result.pair_probabilities]
 
 
-def run_score(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """The ``score`` sub-command; returns the process exit status."""
+def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """The ``score`` sub-command; returns the process exit status (streams default to stdout/stderr)."""
+    out, err = out or sys.stdout, err or sys.stderr
     paths = expand_paths(args.paths)
     if not paths:
         print("no image files found", file=err)
@@ -112,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="downscale so the longer side is at most this (default: native resolution)")
     score.add_argument("--batch-size", type=int, default=8)
     score.set_defaults(handler=run_score)
+    from .evaluation.cli import add_eval_parsers  # imported here: both modules import this one
+    from .training.cli import add_train_parser
+    add_train_parser(commands)
+    add_eval_parsers(commands)
     return parser
 
 

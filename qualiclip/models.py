@@ -14,7 +14,7 @@ import open_clip
 import torch
 
 from .architecture import build_clip
-from .checkpoint import check_prompt_features, load_clip_state, read_checkpoint
+from .checkpoint import QualityCheckpoint, check_prompt_features, load_clip_state, read_checkpoint
 from .prompts import PROMPT_PAIRS, PromptPair
 from .scoring import QualityModel, encode_prompts
 from .weights import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights, resolve_weights
@@ -27,6 +27,10 @@ def _openai_rn50_weights() -> RemoteWeights:
         url=f"https://huggingface.co/{hub_repo}/resolve/main/open_clip_pytorch_model.bin",
         filename="open_clip_rn50_openai.bin",
     )
+
+
+#: Weights shipped inside the package (see weights/MODEL_CARD.md).
+BUNDLED_DIR = Path(__file__).with_name("weights")
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,29 @@ MODELS: dict[str, ModelSpec] = {
             title="Zero-shot CLIP-IQA baseline (OpenAI RN50)",
             remote=_openai_rn50_weights(),
         ),
+        ModelSpec(
+            name="qualiclip-offline",
+            title="QualiCLIP-offline (tiny, trained from scratch on CPU by this project; bundled)",
+            bundled=BUNDLED_DIR / "qualiclip-offline.pth",
+        ),
     )
 }
+
+
+def weights_path(model: str = "qualiclip", weights: str | Path | None = None) -> Path:
+    """The local weights file of ``MODELS[model]``: ``weights`` if given, else its own source."""
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    spec = MODELS[model]
+    return resolve_weights(spec.remote, weights) if spec.remote else Path(weights or spec.bundled)
+
+
+def load_clip(path: str | Path) -> tuple[open_clip.CLIP, QualityCheckpoint]:
+    """Read a checkpoint and load it strictly into the open_clip architecture it names."""
+    checkpoint = read_checkpoint(path)
+    clip = build_clip(checkpoint.arch)
+    load_clip_state(clip, checkpoint.clip_state, str(path))
+    return clip, checkpoint
 
 
 def load_model(
@@ -71,14 +96,9 @@ def load_model(
     architecture is stored inside). ``prompt_pairs`` replaces the 7 official pairs; their
     features are then computed with the model's text tower.
     """
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
-    spec = MODELS[model]
-    path = resolve_weights(spec.remote, weights) if spec.remote else Path(weights or spec.bundled)
-    checkpoint = read_checkpoint(path)
-    clip = build_clip(checkpoint.arch)
-    load_clip_state(clip, checkpoint.clip_state, str(path))
-    common = dict(name=spec.name, weights_origin=str(path), logit_scale=checkpoint.logit_scale,
+    path = weights_path(model, weights)
+    clip, checkpoint = load_clip(path)
+    common = dict(name=model, weights_origin=str(path), logit_scale=checkpoint.logit_scale,
                   device=device, max_side=max_side)
     if prompt_pairs is None and checkpoint.prompt_features is not None:
         check_prompt_features(checkpoint.prompt_features, clip.text_projection.shape[1],

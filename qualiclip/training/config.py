@@ -1,0 +1,121 @@
+"""Training configuration: one dataclass with documented defaults, loadable from / saved to JSON.
+
+The defaults follow the QualiCLIP paper where it states a value (two overlapping 224 px crops,
+L = 5 levels, AdamW, unit loss weights) and are otherwise conventional choices made here; every
+field can be overridden from the command line (``--field-name``) or a JSON file.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from ..architecture import TINY_ARCH
+from ..degradations import MAX_LEVEL
+
+OPTIMIZERS = ("adamw", "adam", "sgd")
+SCHEDULES = ("cosine", "constant")
+BATCHNORM_MODES = ("auto", "train", "frozen")
+PROMPT_MODES = ("auto", "text", "orthogonal")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (paths included, so a run is reproducible from its JSON)."""
+
+    #: Folder of pristine images, searched recursively.
+    data: str = ""
+    #: Output folder: checkpoints, logs, plots, the saved config.
+    output: str = "runs/qualiclip"
+    #: Optional folder of held-out pristine images for periodic evaluation and logit-scale calibration.
+    holdout: str | None = None
+    #: Start point: "tiny" (fresh ``arch``), a model name from ``qualiclip.MODELS``, or a checkpoint path.
+    init: str = "tiny"
+    #: open_clip architecture built for ``init="tiny"``.
+    arch: str = TINY_ARCH
+    steps: int = 2000
+    #: Pristine images per step; each gives 2 crops x ``levels`` degraded versions.
+    batch_size: int = 8
+    crop_size: int = 224
+    #: Minimum overlap of crops A and B along each axis, as a fraction of the crop side.
+    min_overlap: float = 0.5
+    #: L, the number of increasing degradation levels per crop (1..L of the degradation tables).
+    levels: int = MAX_LEVEL
+    #: Distortion types composed in one series (1 = a single type, as QualiCLIP).
+    max_distortions: int = 1
+    #: Distortion groups to sample from (default: all groups of ``qualiclip.degradations.GROUPS``).
+    groups: list[str] | None = None
+    optimizer: str = "adamw"
+    #: Peak learning rate. 1e-4 suits fine-tuning; from-scratch tiny models train well with 1e-3.
+    lr: float = 1e-4
+    weight_decay: float = 1e-2
+    #: Momentum (SGD only).
+    momentum: float = 0.9
+    #: "cosine": linear warm-up then cosine decay to 0; "constant": warm-up then constant.
+    schedule: str = "cosine"
+    warmup_steps: int = 100
+    #: Consistency margin m_c and ranking margin m_r (on cosine similarities).
+    margin_consistency: float = 0.025
+    margin_ranking: float = 0.05
+    #: Loss weights lambda_c, lambda_p, lambda_n.
+    weight_consistency: float = 1.0
+    weight_positive: float = 1.0
+    weight_negative: float = 1.0
+    #: "auto": BatchNorm frozen (eval mode) when fine-tuning pretrained weights, trained from scratch.
+    batchnorm: str = "auto"
+    #: Prompt features: "text" (text tower), "orthogonal" (random orthonormal vectors, see
+    #: :mod:`qualiclip.training.prompt_init`), "auto" (orthogonal for ``init="tiny"``, else text/checkpoint).
+    prompts: str = "auto"
+    seed: int = 0
+    #: "auto": CUDA (with fp16 autocast) when available, else CPU.
+    device: str = "auto"
+    #: torch CPU threads (0 = torch's default). On a shared, oversubscribed CPU 1 is often much faster:
+    #: waiting threads of small parallel ops lose their time slices. Applies process-wide.
+    threads: int = 0
+    #: DataLoader worker processes preparing crops and degradations (0 = in the main process).
+    workers: int = 2
+    checkpoint_every: int = 200
+    #: Held-out synthetic evaluation every this many steps (needs ``holdout``); 0 disables it.
+    eval_every: int = 200
+    #: Distortion types of that evaluation (default: every monotone type).
+    eval_types: list[str] | None = None
+    #: Held-out images are downscaled to this longer side for evaluation and calibration.
+    eval_max_side: int = 384
+    #: Calibration target: this quantile of |pair logit| over held-out images maps to ``calibration_logit``.
+    calibration_quantile: float = 0.95
+    calibration_logit: float = 4.0
+    #: Store the frozen text tower as float16 in the final model file (halves its size; scoring unaffected).
+    half_text_tower: bool = False
+
+    def __post_init__(self) -> None:
+        choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "batchnorm": BATCHNORM_MODES,
+                   "prompts": PROMPT_MODES, "device": DEVICES}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if not 2 <= self.levels <= MAX_LEVEL:
+            raise ValueError(f"levels must be in 2..{MAX_LEVEL} (the ranking losses need two levels)")
+        if not 0.0 < self.min_overlap <= 1.0:
+            raise ValueError("min_overlap must be in (0, 1]")
+        if min(self.steps, self.batch_size, self.crop_size, self.checkpoint_every) < 1:
+            raise ValueError("steps, batch_size, crop_size and checkpoint_every must be positive")
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "TrainConfig":
+        """Read a JSON object of field values; unknown keys are refused."""
+        values = json.loads(Path(path).read_text())
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"{path}: unknown config keys {sorted(unknown)}")
+        return cls(**values)
+
+    def to_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        return path
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.output)

@@ -1,0 +1,121 @@
+"""Training data: overlapping crop pairs of pristine images, degraded at levels 1..L.
+
+Every batch is a pure function of (seed, step): sample ``k`` of step ``s`` draws from
+``numpy.random.default_rng([seed, s, k])``. Batches therefore do not depend on worker count or
+on earlier batches, and a resumed run sees exactly the batches the uninterrupted run would have.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+
+from ..degradations import CompositionConfig, sample_level_series
+from ..imaging import to_unit_tensor
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"}
+#: Decoded images kept in memory per worker (decoding a PNG costs more than degrading a crop).
+CACHED_IMAGES = 64
+
+
+@dataclass(frozen=True)
+class Box:
+    """A crop window: top-left corner and side length, in pixels."""
+
+    top: int
+    left: int
+    size: int
+
+    def cut(self, image: torch.Tensor, top: int = 0, left: int = 0) -> torch.Tensor:
+        """This window of a (3, H, W) image whose top-left pixel lies at (``top``, ``left``)."""
+        return image[:, self.top - top:self.top - top + self.size, self.left - left:self.left - left + self.size]
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files below ``folder`` (recursive), sorted so runs are reproducible."""
+    paths = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise FileNotFoundError(f"no image files found below {folder}")
+    return paths
+
+
+def overlapping_boxes(height: int, width: int, size: int, rng: np.random.Generator,
+                      min_overlap: float = 0.5) -> tuple[Box, Box]:
+    """Two ``size`` crops inside an HxW image that overlap by >= ``min_overlap`` * size on each axis.
+
+    A is uniform over the image; B is shifted from A by at most (1 - min_overlap) * size per axis
+    (uniformly, clipped to the image), so the two always share at least that much.
+    """
+    if height < size or width < size:
+        raise ValueError(f"image {width}x{height} is smaller than the crop size {size}")
+    reach = int((1.0 - min_overlap) * size)
+    top, left = int(rng.integers(0, height - size + 1)), int(rng.integers(0, width - size + 1))
+    other_top = int(rng.integers(max(0, top - reach), min(height - size, top + reach) + 1))
+    other_left = int(rng.integers(max(0, left - reach), min(width - size, left + reach) + 1))
+    return Box(top, left, size), Box(other_top, other_left, size)
+
+
+def load_for_crops(path: Path, size: int) -> torch.Tensor:
+    """Read an image as (3, H, W) in [0, 1]; upscale it (bicubic) if a side is shorter than ``size``."""
+    image = to_unit_tensor(path)
+    short = min(image.shape[1:])
+    if short >= size:
+        return image
+    scale = size / short
+    new_size = (max(size, round(image.shape[1] * scale)), max(size, round(image.shape[2] * scale)))
+    return F.interpolate(image[None], size=new_size, mode="bicubic", align_corners=False)[0].clamp(0, 1)
+
+
+def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int, levels: int,
+                       composition: CompositionConfig, min_overlap: float = 0.5) -> torch.Tensor:
+    """(2, L, 3, size, size): crops A and B of ``image`` at levels 1..L of one sampled distortion.
+
+    The distortion is applied once to the union window of A and B, then both crops are cut from
+    it, so A and B carry the same distortion realisation (same noise field, angle, patches...).
+    """
+    box_a, box_b = overlapping_boxes(image.shape[1], image.shape[2], size, rng, min_overlap)
+    top, left = min(box_a.top, box_b.top), min(box_a.left, box_b.left)
+    bottom, right = max(box_a.top, box_b.top) + size, max(box_a.left, box_b.left) + size
+    region = image[:, top:bottom, left:right].permute(1, 2, 0).numpy()
+    series = sample_level_series(region, rng, composition, num_levels=levels)
+    degraded = [torch.from_numpy(np.ascontiguousarray(level)).permute(2, 0, 1) for level in series.images]
+    return torch.stack([torch.stack([box.cut(level, top, left) for level in degraded]) for box in (box_a, box_b)])
+
+
+class StepBatches(Dataset):
+    """Map-style dataset whose item ``step`` is that step's whole batch, (B, 2, L, 3, S, S)."""
+
+    def __init__(self, paths: Sequence[Path], *, seed: int, batch_size: int, crop_size: int,
+                 levels: int, max_distortions: int, min_overlap: float,
+                 groups: Sequence[str] | None = None) -> None:
+        self.paths = list(paths)
+        self.seed, self.batch_size, self.crop_size = seed, batch_size, crop_size
+        self.levels, self.min_overlap = levels, min_overlap
+        self.composition = (CompositionConfig(max_groups=max_distortions, groups=tuple(groups)) if groups
+                            else CompositionConfig(max_groups=max_distortions))
+        self._cache: dict[Path, torch.Tensor] = {}
+
+    def __len__(self) -> int:
+        return 2 ** 62  # indexed by step; the sampler decides which steps are drawn
+
+    def image(self, path: Path) -> torch.Tensor:
+        """Decoded image, from a small first-in-first-out cache."""
+        if path not in self._cache:
+            if len(self._cache) >= CACHED_IMAGES:
+                del self._cache[next(iter(self._cache))]
+            self._cache[path] = load_for_crops(path, self.crop_size)
+        return self._cache[path]
+
+    def sample(self, step: int, slot: int) -> torch.Tensor:
+        """Sample ``slot`` of ``step``: a random image's degraded crop pair."""
+        rng = np.random.default_rng([self.seed, step, slot])
+        image = self.image(self.paths[int(rng.integers(len(self.paths)))])
+        return degraded_crop_pair(image, rng, self.crop_size, self.levels, self.composition, self.min_overlap)
+
+    def __getitem__(self, step: int) -> torch.Tensor:
+        return torch.stack([self.sample(step, slot) for slot in range(self.batch_size)])

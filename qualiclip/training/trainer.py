@@ -1,0 +1,336 @@
+"""The training loop: QualiCLIP's losses on the image encoder, with exact resume and safe Ctrl-C.
+
+Files in ``config.output``:
+
+- ``config.json``: the run's configuration (``--resume`` reads it back);
+- ``last.pth``: latest weights in the official checkpoint format (loadable with ``load_model``);
+- ``train_state.pt``: image-tower weights, optimizer, schedule, step and RNG states for ``--resume``;
+- ``log.csv``: every loss term at every step; ``eval.csv``: periodic held-out evaluation;
+- ``curves.png``: plots of both; ``model.pth``: the final, logit-scale-calibrated model;
+- ``synthetic_eval.csv``: the final model's held-out synthetic evaluation per distortion type.
+
+Only the image tower is trained; the text tower and the prompt features stay frozen. BatchNorm
+under ``batchnorm="auto"`` is frozen (eval mode, running statistics kept) when the start point is
+pretrained, because batches of a few images give poor statistics; a from-scratch model trains it.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import random
+import signal
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from ..checkpoint import write_checkpoint
+from ..evaluation.synthetic import TypeSummary, rescore, score_synthetic, summarize, write_summary_csv
+from ..imaging import limit_side, to_unit_tensor
+from ..scoring import QualityModel
+from .calibration import calibrate_logit_scale
+from .config import TrainConfig
+from .data import StepBatches, list_images
+from .losses import LossTerms, qualiclip_loss
+from .plots import plot_training
+from .start import load_start
+
+LOG_COLUMNS = ("step", "lr", "total", "consistency", "positive", "negative", "seconds")
+EVAL_COLUMNS = ("step", "spearman", "pairwise_accuracy", "logit_scale")
+CALIBRATION_FALLBACK_IMAGES = 4
+StepCallback = Callable[[int, LossTerms], None]
+
+
+class RunFiles:
+    """Paths of a run's files (see the module docstring)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.config = self.root / "config.json"
+        self.weights = self.root / "last.pth"
+        self.state = self.root / "train_state.pt"
+        self.log = self.root / "log.csv"
+        self.evals = self.root / "eval.csv"
+        self.plot = self.root / "curves.png"
+        self.final = self.root / "model.pth"
+        self.synthetic = self.root / "synthetic_eval.csv"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a finished run produced."""
+
+    model_path: Path
+    logit_scale: float
+    summaries: list[TypeSummary]
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" -> CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def make_optimizer(params: list[nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return optimizer(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def lr_factor(step: int, config: TrainConfig) -> float:
+    """Linear warm-up over ``warmup_steps``, then constant or cosine decay to 0 at ``steps``."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    if config.schedule == "constant":
+        return 1.0
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return 0.5 * (1.0 + float(np.cos(np.pi * min(1.0, progress))))
+
+
+def rng_states() -> dict[str, object]:
+    """Python, numpy and torch (CPU and CUDA) random states."""
+    states: dict[str, object] = {"python": random.getstate(), "numpy": np.random.get_state(),
+                                 "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict[str, object]) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[list[bool]]:
+    """Turn the first Ctrl-C into a flag checked between steps (a second one interrupts at once).
+
+    A step interrupted half-way (weights updated, schedule not) could not be resumed exactly.
+    Outside the main thread signals cannot be caught; the flag then simply stays False.
+    """
+    flag = [False]
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if flag[0]:
+            raise KeyboardInterrupt
+        flag[0] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def text_tower_as_half(clip: nn.Module) -> nn.Module:
+    """A copy whose frozen text tower is float16 (the image tower stays float32).
+
+    ``load_state_dict`` casts back into float32 parameters, so the file loads unchanged.
+    """
+    compact = copy.deepcopy(clip).cpu()
+    for name, child in compact.named_children():
+        if name != "visual":
+            child.half()
+    return compact
+
+
+class Trainer:
+    """One training run; ``resume=True`` continues the run saved in ``config.output``."""
+
+    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
+        self.config = config
+        self.files = RunFiles(config.output_dir)
+        self.device = resolve_device(config.device)
+        if config.threads > 0:
+            torch.set_num_threads(config.threads)
+        start = load_start(config.init, config.arch, config.prompts, config.seed)
+        self.arch, self.initial_scale = start.arch, start.logit_scale
+        self.model = QualityModel(start.clip, start.prompt_features, name="training", weights_origin=config.init,
+                                  logit_scale=start.logit_scale, device=self.device)
+        self.clip = self.model.clip
+        self.clip.requires_grad_(False)
+        self.clip.visual.requires_grad_(True)
+        self.train_batchnorm = config.batchnorm == "train" or (config.batchnorm == "auto" and not start.pretrained)
+        self.optimizer = make_optimizer(list(self.clip.visual.parameters()), config)
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, config))
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.device.type == "cuda")
+        self.paths = list_images(config.data)
+        self.holdout = self._load_holdout()
+        self.step, self.elapsed = 0, 0.0
+        if resume:
+            self._load_state()
+        else:
+            config.to_json(self.files.config)
+            for path in (self.files.log, self.files.evals):
+                path.unlink(missing_ok=True)
+
+    def _load_holdout(self) -> dict[str, torch.Tensor]:
+        """Held-out images (downscaled to ``eval_max_side``) for evaluation and calibration."""
+        if self.config.holdout:
+            paths = list_images(self.config.holdout)
+        else:
+            warnings.warn("no holdout folder: the logit scale is calibrated on training images", stacklevel=3)
+            paths = self.paths[:CALIBRATION_FALLBACK_IMAGES]
+        return {p.name: limit_side(to_unit_tensor(p), self.config.eval_max_side) for p in paths}
+
+    def _set_train_mode(self) -> None:
+        self.clip.eval()
+        self.clip.visual.train(self.train_batchnorm)
+
+    # -- state -------------------------------------------------------------------------------------
+    def save(self) -> None:
+        """Write ``last.pth`` (official format) and ``train_state.pt`` (everything to resume)."""
+        write_checkpoint(self.files.weights, self.clip, self.model.prompt_features, arch=self.arch,
+                         logit_scale=self.initial_scale)
+        state = {"step": self.step, "elapsed": self.elapsed, "visual": self.clip.visual.state_dict(),
+                 "prompt_features": self.model.prompt_features.cpu(), "optimizer": self.optimizer.state_dict(),
+                 "schedule": self.schedule.state_dict(), "scaler": self.scaler.state_dict(), "rng": rng_states()}
+        tmp = self.files.state.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.files.state)
+
+    def _load_state(self) -> None:
+        state = torch.load(self.files.state, map_location=self.device, weights_only=False)
+        self.clip.visual.load_state_dict(state["visual"])
+        self.model.prompt_features = state["prompt_features"].to(self.device)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.scaler.load_state_dict(state["scaler"])
+        restore_rng_states(state["rng"])
+        self.step, self.elapsed = state["step"], state["elapsed"]
+        for path in (self.files.log, self.files.evals):  # drop rows logged after the saved step
+            _truncate_csv(path, self.step)
+
+    # -- loop --------------------------------------------------------------------------------------
+    def loader(self) -> DataLoader:
+        """Batches for the remaining steps, each a pure function of (seed, step)."""
+        c = self.config
+        dataset = StepBatches(self.paths, seed=c.seed, batch_size=c.batch_size, crop_size=c.crop_size,
+                              levels=c.levels, max_distortions=c.max_distortions, min_overlap=c.min_overlap,
+                              groups=c.groups)
+        return DataLoader(dataset, batch_size=None, sampler=range(self.step, c.steps), num_workers=c.workers)
+
+    def train_step(self, batch: torch.Tensor) -> LossTerms:
+        """One optimisation step on a (B, 2, L, 3, S, S) batch."""
+        c = self.config
+        batch = batch.to(self.device, non_blocking=True)
+        features = self.model.encode(batch.flatten(0, 2))
+        sims = (features @ self.model.prompt_features.T).view(*batch.shape[:3], -1, 2)
+        terms = qualiclip_loss(sims, margin_consistency=c.margin_consistency, margin_ranking=c.margin_ranking,
+                               weight_consistency=c.weight_consistency, weight_positive=c.weight_positive,
+                               weight_negative=c.weight_negative)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(terms.total).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.schedule.step()
+        return terms
+
+    def run(self, on_step: StepCallback | None = None) -> RunResult:
+        """Train to ``config.steps``, then calibrate and write ``model.pth``.
+
+        Ctrl-C (or a KeyboardInterrupt from ``on_step``) saves a resumable checkpoint, then re-raises.
+        """
+        c = self.config
+        self._set_train_mode()
+        progress = tqdm(total=c.steps, initial=self.step, unit="step", dynamic_ncols=True)
+        try:
+            with deferred_interrupt() as interrupted, self.files.log.open("a", newline="") as log:
+                writer = csv.writer(log)
+                if log.tell() == 0:
+                    writer.writerow(LOG_COLUMNS)
+                started = time.perf_counter() - self.elapsed
+                for batch in self.loader():
+                    lr = self.optimizer.param_groups[0]["lr"]
+                    terms = self.train_step(batch)
+                    self.step += 1
+                    self.elapsed = time.perf_counter() - started
+                    values = terms.as_floats()
+                    writer.writerow([self.step, f"{lr:.6g}"] + [f"{values[k]:.6f}" for k in LOG_COLUMNS[2:6]]
+                                    + [f"{self.elapsed:.1f}"])
+                    log.flush()
+                    progress.update()
+                    progress.set_postfix(loss=f"{values['total']:.4f}", cons=f"{values['consistency']:.3f}",
+                                         pos=f"{values['positive']:.3f}", neg=f"{values['negative']:.3f}")
+                    self._periodic()
+                    if on_step:
+                        on_step(self.step, terms)
+                    if interrupted[0]:
+                        raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            self.save()
+            tqdm.write(f"interrupted: checkpoint saved at step {self.step} in {self.files.root}")
+            raise
+        finally:
+            progress.close()
+        self.save()
+        return self.finish()
+
+    def _periodic(self) -> None:
+        c = self.config
+        if self.step % c.checkpoint_every == 0:
+            self.save()
+        if c.eval_every and self.step % c.eval_every == 0 and self.step < c.steps:
+            self.evaluate()
+            self._set_train_mode()
+            plot_training(self.files.log, self.files.evals, self.files.plot)
+
+    def evaluate(self) -> tuple[float, list[TypeSummary]]:
+        """Held-out synthetic evaluation with a freshly calibrated logit scale; logged to ``eval.csv``."""
+        self.clip.eval()
+        records = score_synthetic(self.model, self.holdout, self.config.eval_types, seed=self.config.seed)
+        sims = torch.tensor([r.similarities for r in records])
+        scale = calibrate_logit_scale(sims, self.config.calibration_quantile, self.config.calibration_logit)
+        summaries = summarize(rescore(records, scale))
+        overall = summaries[-1]
+        new_file = not self.files.evals.exists()
+        with self.files.evals.open("a", newline="") as handle:
+            writer = csv.writer(handle)
+            if new_file:
+                writer.writerow(EVAL_COLUMNS)
+            writer.writerow([self.step, f"{overall.spearman:.4f}", f"{overall.pairwise_accuracy:.4f}", f"{scale:.4f}"])
+        tqdm.write(f"step {self.step}: held-out Spearman {overall.spearman:.3f}, "
+                   f"pairwise accuracy {overall.pairwise_accuracy:.3f}")
+        return scale, summaries
+
+    def finish(self) -> RunResult:
+        """Calibrate, write ``model.pth`` and ``synthetic_eval.csv``, draw the final plot."""
+        scale, summaries = self.evaluate()
+        clip = text_tower_as_half(self.clip) if self.config.half_text_tower else self.clip
+        path = write_checkpoint(self.files.final, clip, self.model.prompt_features, arch=self.arch, logit_scale=scale)
+        write_summary_csv(self.files.synthetic, summaries)
+        plot_training(self.files.log, self.files.evals, self.files.plot)
+        return RunResult(path, scale, summaries)
+
+
+def _truncate_csv(path: Path, last_step: int) -> None:
+    """Keep the header and the rows whose ``step`` is at most ``last_step``."""
+    if not path.is_file():
+        return
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    kept = rows[:1] + [row for row in rows[1:] if int(row[0]) <= last_step]
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(kept)
+
+
+def train(config: TrainConfig, resume: bool = False, on_step: StepCallback | None = None) -> RunResult:
+    """Run (or resume) training described by ``config``; see :class:`Trainer`."""
+    return Trainer(config, resume=resume).run(on_step)

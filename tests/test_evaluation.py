@@ -1,0 +1,215 @@
+"""Tests for qualiclip.evaluation: metrics, synthetic evaluation, MOS evaluation and their CLIs."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy import io as sio
+from scipy import stats
+
+from qualiclip.cli import main
+from qualiclip.evaluation import (
+    correlate,
+    logistic4,
+    pairwise_accuracy,
+    plcc,
+    plcc_logistic,
+    read_mos_table,
+    rescore,
+    score_mos_dataset,
+    score_synthetic,
+    srcc,
+    summarize,
+)
+from qualiclip.imaging import to_unit_tensor
+from qualiclip.scoring import QualityScore
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: on a shared 2-core machine, several threads mostly wait for each other."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+class StubModel:
+    """A scorer with a known rule, standing in for QualityModel (``prepare`` + ``score``)."""
+
+    def __init__(self, rule) -> None:
+        self.rule = rule
+        self.scored: list[torch.Tensor] = []
+
+    def prepare(self, image) -> torch.Tensor:
+        return to_unit_tensor(image)
+
+    def score(self, images, batch_size: int = 8) -> list[QualityScore]:
+        self.scored.extend(images)
+        return [QualityScore(float(self.rule(image)), (), (0.0, 0.0)) for image in images]
+
+
+def sharpness(image: torch.Tensor) -> torch.Tensor:
+    """Mean absolute horizontal gradient: falls monotonically with blur."""
+    return (image[:, :, 1:] - image[:, :, :-1]).abs().mean()
+
+
+# -- metrics ------------------------------------------------------------------------------------
+def test_correlations_match_scipy_and_known_values() -> None:
+    x = [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert srcc(x, [10, 20, 30, 40, 50]) == pytest.approx(1.0)
+    assert srcc(x, [5, 4, 3, 2, 1]) == pytest.approx(-1.0)
+    y = [1.2, 1.9, 3.4, 3.9, 5.3]
+    assert plcc(x, y) == pytest.approx(stats.pearsonr(x, y).statistic)
+    assert np.isnan(srcc(x, [1, 1, 1, 1, 1]))
+
+
+def test_logistic_fit_linearises_a_monotone_nonlinear_relation() -> None:
+    x = np.linspace(0, 1, 40)
+    y = logistic4(x, 5.0, 1.0, 0.6, 0.08)
+    fitted, params = plcc_logistic(x, y)
+    assert params is not None
+    assert fitted > 0.999
+    assert plcc(x, y) < 0.97  # the raw PLCC is visibly lower
+    assert srcc(x, y) == pytest.approx(1.0)
+
+
+def test_pairwise_accuracy_counts_correct_pairs_and_half_ties() -> None:
+    assert pairwise_accuracy([0, 1, 2], [0.9, 0.5, 0.1]) == 1.0
+    assert pairwise_accuracy([0, 1, 2], [0.1, 0.5, 0.9]) == 0.0
+    assert pairwise_accuracy([0, 1, 2], [0.5, 0.5, 0.1]) == pytest.approx((0.5 + 1 + 1) / 3)
+    assert pairwise_accuracy([0, 0, 1], [0.2, 0.9, 0.5]) == pytest.approx(0.5)  # same-level pair ignored
+
+
+# -- synthetic evaluation -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_photos(photo: np.ndarray) -> dict[str, torch.Tensor]:
+    image = torch.from_numpy(photo).permute(2, 0, 1).float() / 255.0
+    return {"a": image[:, :96, :96].contiguous(), "b": image[:, 32:, 16:112].contiguous()}
+
+
+def test_synthetic_known_case_blur_versus_sharpness(small_photos) -> None:
+    records = score_synthetic(StubModel(sharpness), small_photos, ["lens_blur"])
+    assert [r.level for r in records] == list(range(6)) * 2
+    blur, overall = summarize(records)
+    assert blur.distortion == "lens_blur" and overall.distortion == "overall"
+    assert blur.spearman == pytest.approx(-1.0)
+    assert blur.pairwise_accuracy == pytest.approx(1.0)
+    assert blur.images == 2
+
+
+def test_synthetic_constant_scores_give_no_information(small_photos) -> None:
+    records = score_synthetic(StubModel(lambda image: 0.5), small_photos, ["gaussian_blur", "jpeg"])
+    *types, overall = summarize(records)
+    assert [t.distortion for t in types] == ["gaussian_blur", "jpeg"]
+    assert all(t.spearman == 0.0 and t.pairwise_accuracy == 0.5 for t in types)
+    assert overall.spearman == 0.0
+
+
+def test_rescore_equals_scoring_with_that_logit_scale(tiny_model, small_photos) -> None:
+    records = score_synthetic(tiny_model, small_photos, ["white_noise"])
+    original = tiny_model.logit_scale
+    try:
+        tiny_model.logit_scale = 3.0
+        direct = score_synthetic(tiny_model, small_photos, ["white_noise"])
+    finally:
+        tiny_model.logit_scale = original
+    assert [r.score for r in rescore(records, 3.0)] == pytest.approx([r.score for r in direct], abs=1e-6)
+
+
+def test_eval_synthetic_cli_prints_and_writes_table(tiny_checkpoint, tmp_path, photo, capsys) -> None:
+    folder = tmp_path / "held"
+    folder.mkdir()
+    Image.fromarray(photo[:80, :96]).save(folder / "one.png")
+    out = tmp_path / "synthetic.csv"
+    code = main(["eval-synthetic", "--weights", str(tiny_checkpoint), str(folder), "--types", "jpeg",
+                 "gaussian_blur", "--csv", str(out)])
+    assert code == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [r["distortion"] for r in rows] == ["jpeg", "gaussian_blur", "overall"]
+    assert -1.0 <= float(rows[-1]["spearman"]) <= 1.0
+    assert "overall" in capsys.readouterr().out
+
+
+# -- MOS evaluation -----------------------------------------------------------------------------
+def _brightness_dataset(root: Path, count: int = 12) -> list[tuple[str, float]]:
+    """Images whose MOS is a known logistic function of their mean brightness."""
+    rng = np.random.default_rng(0)
+    table = []
+    for index in range(count):
+        mean = 0.2 + 0.6 * index / (count - 1)
+        mos = float(logistic4(np.array(mean), 5.0, 1.0, 0.5, 0.06))
+        pixels = np.clip(mean + rng.uniform(-0.02, 0.02, (40, 40, 3)), 0, 1)
+        name = f"img_{index:02d}.png"
+        Image.fromarray(np.round(pixels * 255).astype(np.uint8)).save(root / name)
+        table.append((name, mos))
+    return table
+
+
+def test_mos_evaluation_on_a_dataset_with_known_mos(tmp_path) -> None:
+    table = _brightness_dataset(tmp_path)
+    rows = score_mos_dataset(StubModel(lambda image: image.mean()), table, tmp_path, tmp_path / "scores.csv",
+                             progress=False)
+    report = correlate(rows)
+    assert report.count == 12
+    assert report.srcc == pytest.approx(1.0)
+    assert report.plcc_logistic > 0.995
+    assert report.plcc < report.plcc_logistic
+
+
+def test_mos_scoring_resumes_from_a_partial_csv(tmp_path) -> None:
+    table = _brightness_dataset(tmp_path)
+    out = tmp_path / "scores.csv"
+    with out.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["image", "mos", "score"])
+        writer.writerows([name, mos, 0.123] for name, mos in table[:5])
+    stub = StubModel(lambda image: image.mean())
+    rows = score_mos_dataset(stub, table, tmp_path, out, progress=False)
+    assert len(stub.scored) == 7  # only the missing images were scored
+    assert len(rows) == 12 and rows[table[0][0]][1] == pytest.approx(0.123)
+    assert len(list(csv.DictReader(out.open()))) == 12
+
+
+@pytest.mark.parametrize("header, expected", [
+    (["image_name", "c1", "c2", "MOS", "SD", "MOS_zscore"], "MOS"),  # KonIQ-10k
+    (["image", "mos"], "mos"),  # CLIVE as CSV
+    (["Image name", "MOS", "Brightness"], "MOS"),  # SPAQ
+])
+def test_published_layouts_are_detected(tmp_path, header, expected) -> None:
+    path = tmp_path / "table.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerow(["x.jpg"] + [str(3.5 if h == expected else 0.0) for h in header[1:]])
+    assert read_mos_table(path) == [("x.jpg", 3.5)]
+
+
+def test_clive_mat_files_are_read(tmp_path) -> None:
+    names = np.empty((2, 1), dtype=object)
+    names[0, 0], names[1, 0] = "a.bmp", "b.JPG"
+    sio.savemat(tmp_path / "AllImages_release.mat", {"AllImages_release": names})
+    sio.savemat(tmp_path / "AllMOS_release.mat", {"AllMOS_release": np.array([[41.5, 62.0]])})
+    assert read_mos_table(tmp_path / "AllMOS_release.mat") == [("a.bmp", 41.5), ("b.JPG", 62.0)]
+
+
+def test_eval_cli_with_a_real_model(tiny_checkpoint, tmp_path, capsys) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    table = _brightness_dataset(images, count=6)
+    mos_csv = tmp_path / "mos.csv"
+    with mos_csv.open("w", newline="") as handle:
+        csv.writer(handle).writerows([("image_name", "MOS")] + table)
+    out = tmp_path / "scores.csv"
+    assert main(["eval", "--weights", str(tiny_checkpoint), "--images", str(images), "--mos", str(mos_csv),
+                 "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 6
+    scores, mos = [float(r["score"]) for r in rows], [float(r["mos"]) for r in rows]
+    printed = capsys.readouterr().out
+    assert f"SRCC {srcc(scores, mos):.4f}" in printed
+    assert out.with_suffix(".png").stat().st_size > 0

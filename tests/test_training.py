@@ -1,0 +1,239 @@
+"""Tests for qualiclip.training: losses, crops, a real short run, resume, checkpoints, calibration."""
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage import data
+
+from qualiclip import load_model
+from qualiclip.checkpoint import read_checkpoint
+from qualiclip.cli import main
+from qualiclip.degradations import CompositionConfig
+from qualiclip.training import TrainConfig, Trainer, calibrate_logit_scale, train
+from qualiclip.training.data import degraded_crop_pair, load_for_crops, overlapping_boxes
+from qualiclip.training.losses import (
+    consistency_loss,
+    negative_ranking_loss,
+    positive_ranking_loss,
+    qualiclip_loss,
+)
+
+MARGIN_C, MARGIN_R = 0.025, 0.05
+#: A random tiny model ranks blur levels backwards and noise levels forwards: on average about chance.
+TRAIN_GROUPS = ["blur", "noise"]
+EVAL_TYPES = ["gaussian_blur", "lens_blur", "white_noise", "impulse_noise"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: on a shared 2-core machine, several threads mostly wait for each other."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def sims_from(pos: list[float], neg: list[float], pos_b: list[float] | None = None) -> torch.Tensor:
+    """(1, 2, L, 1, 2) similarities: crop A (and B, same as A unless given) over levels."""
+    a = torch.tensor([pos, neg]).T
+    b = torch.tensor([pos_b if pos_b is not None else pos, neg]).T
+    return torch.stack([a, b])[None, :, :, None, :]
+
+
+# -- losses -------------------------------------------------------------------------------------
+def test_losses_are_zero_when_levels_are_ordered_with_margin() -> None:
+    sims = sims_from(pos=[0.5, 0.4, 0.3], neg=[0.1, 0.2, 0.3])
+    terms = qualiclip_loss(sims, margin_consistency=MARGIN_C, margin_ranking=MARGIN_R)
+    assert terms.as_floats() == {"total": 0.0, "consistency": 0.0, "positive": 0.0, "negative": 0.0}
+
+
+def test_ranking_losses_exact_values_when_violated() -> None:
+    flat = sims_from(pos=[0.1, 0.1, 0.1], neg=[0.2, 0.2, 0.2])
+    # 3 level pairs x 2 crops x margin
+    assert float(positive_ranking_loss(flat, MARGIN_R)) == pytest.approx(6 * 0.05)
+    assert float(negative_ranking_loss(flat, MARGIN_R)) == pytest.approx(6 * 0.05)
+    reversed_ = sims_from(pos=[0.1, 0.2, 0.3], neg=[0.3, 0.2, 0.1])
+    per_crop = (0.1 + 0.05) + (0.2 + 0.05) + (0.1 + 0.05)
+    assert float(positive_ranking_loss(reversed_, MARGIN_R)) == pytest.approx(2 * per_crop)
+    assert float(negative_ranking_loss(reversed_, MARGIN_R)) == pytest.approx(2 * per_crop)
+
+
+def test_consistency_loss_exact_value_and_margin() -> None:
+    sims = sims_from(pos=[0.5, 0.4, 0.3], neg=[0.1, 0.2, 0.3], pos_b=[0.6, 0.41, 0.3])
+    # level 0 differs by 0.1 (> margin), level 1 by 0.01 (< margin), negatives identical
+    assert float(consistency_loss(sims, MARGIN_C)) == pytest.approx(0.1 - 0.025)
+
+
+def test_loss_weights_and_prompt_pair_averaging() -> None:
+    good = sims_from(pos=[0.5, 0.4, 0.3], neg=[0.1, 0.2, 0.3])
+    bad = sims_from(pos=[0.1, 0.1, 0.1], neg=[0.2, 0.2, 0.2])
+    two_pairs = torch.cat([good, bad], dim=3)  # one ordered pair, one violated: mean over pairs
+    terms = qualiclip_loss(two_pairs, margin_consistency=MARGIN_C, margin_ranking=MARGIN_R,
+                           weight_consistency=3.0, weight_positive=2.0, weight_negative=0.5)
+    assert float(terms.positive) == pytest.approx(0.3 / 2)
+    assert float(terms.total) == pytest.approx(2.0 * 0.15 + 0.5 * 0.15)
+    with pytest.raises(ValueError):
+        qualiclip_loss(torch.zeros(1, 3, 2, 1, 2), margin_consistency=0, margin_ranking=0)
+
+
+# -- crops --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("height, width, size", [(224, 224, 224), (300, 451, 224), (1000, 240, 224),
+                                                 (512, 700, 96), (97, 96, 96)])
+def test_crop_pairs_fit_and_overlap(height: int, width: int, size: int) -> None:
+    rng = np.random.default_rng(height * width)
+    for _ in range(50):
+        a, b = overlapping_boxes(height, width, size, rng, min_overlap=0.5)
+        for box in (a, b):
+            assert box.size == size
+            assert 0 <= box.top <= height - size and 0 <= box.left <= width - size
+        assert size - abs(a.top - b.top) >= size // 2
+        assert size - abs(a.left - b.left) >= size // 2
+
+
+def test_degraded_crop_pair_shares_one_distortion_realisation() -> None:
+    image = torch.from_numpy(data.chelsea()).permute(2, 0, 1).float() / 255.0
+    pair = degraded_crop_pair(image, np.random.default_rng(3), 64, 5, CompositionConfig(max_groups=1))
+    assert pair.shape == (2, 5, 3, 64, 64)
+    a, b = overlapping_boxes(300, 451, 64, np.random.default_rng(3))  # the boxes drawn first
+    dy, dx = b.top - a.top, b.left - a.left
+    overlap_a = pair[0][..., max(dy, 0):64 + min(dy, 0), max(dx, 0):64 + min(dx, 0)]
+    overlap_b = pair[1][..., max(-dy, 0):64 + min(-dy, 0), max(-dx, 0):64 + min(-dx, 0)]
+    assert torch.equal(overlap_a, overlap_b)
+    assert not torch.equal(pair[0, 0], pair[0, 4])  # levels differ
+
+
+def test_small_images_are_upscaled_to_the_crop_size(tmp_path: Path) -> None:
+    path = tmp_path / "small.png"
+    Image.fromarray(np.zeros((60, 90, 3), np.uint8)).save(path)
+    assert tuple(load_for_crops(path, 96).shape) == (3, 96, 144)
+
+
+# -- training runs ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def photo_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Three training photos and one held-out photo, downscaled for speed."""
+    root = tmp_path_factory.mktemp("photos")
+    splits = {"train": ("astronaut", "coffee", "rocket"), "holdout": ("chelsea",)}
+    for split, names in splits.items():
+        (root / split).mkdir()
+        for name in names:
+            image = Image.fromarray(getattr(data, name)())
+            image.thumbnail((192, 192))
+            image.save(root / split / f"{name}.png")
+    return root / "train", root / "holdout"
+
+
+def tiny_config(photo_dirs: tuple[Path, Path], output: Path, **changes) -> TrainConfig:
+    values = dict(data=str(photo_dirs[0]), holdout=str(photo_dirs[1]), output=str(output), steps=6,
+                  batch_size=2, crop_size=64, lr=2e-3, warmup_steps=2, workers=0, checkpoint_every=2,
+                  eval_every=0, groups=TRAIN_GROUPS, eval_types=EVAL_TYPES, eval_max_side=128)
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+@pytest.fixture(scope="module")
+def trained(photo_dirs, tmp_path_factory) -> tuple[Trainer, float, float]:
+    """A real short run: held-out pairwise accuracy before and after training."""
+    config = tiny_config(photo_dirs, tmp_path_factory.mktemp("run"), steps=80, batch_size=4, warmup_steps=5,
+                         checkpoint_every=40, lr=3e-3)
+    trainer = Trainer(config)
+    before = trainer.evaluate()[1][-1].pairwise_accuracy
+    result = trainer.run()
+    print(f"held-out pairwise accuracy {before:.3f} -> {result.summaries[-1].pairwise_accuracy:.3f}")
+    return trainer, before, result.summaries[-1].pairwise_accuracy
+
+
+def test_short_training_improves_held_out_ranking(trained) -> None:
+    _, before, after = trained
+    assert 0.3 <= before <= 0.7, before
+    assert after - before >= 0.15 and after >= 0.8, (before, after)
+
+
+def test_checkpoints_load_in_the_scoring_core(trained) -> None:
+    trainer, _, _ = trained
+    files = trainer.files
+    for name in ("log", "evals", "plot", "config", "synthetic", "weights", "final"):
+        assert getattr(files, name).stat().st_size > 0, name
+    model = load_model(weights=files.final)
+    checkpoint = read_checkpoint(files.final)
+    assert checkpoint.arch == "qualiclip-tiny"
+    assert model.logit_scale == pytest.approx(checkpoint.logit_scale) and model.logit_scale != 100.0
+    assert torch.allclose(model.prompt_features, trainer.model.prompt_features.cpu(), atol=1e-6)
+    image = torch.from_numpy(data.chelsea()[:128, :128]).permute(2, 0, 1).float() / 255.0
+    trainer.clip.eval()
+    assert torch.allclose(model.encode(image[None]), trainer.model.encode(image[None]), atol=1e-5)
+    with torch.inference_mode():
+        assert torch.allclose(load_model(weights=files.weights).encode(image[None]),
+                              trainer.model.encode(image[None]), atol=1e-5)
+    lines = list(csv.DictReader(files.log.open()))
+    assert [int(row["step"]) for row in lines] == list(range(1, 81))
+    assert set(lines[0]) >= {"total", "consistency", "positive", "negative", "lr"}
+
+
+def test_orthogonal_prompt_features_are_separated(trained) -> None:
+    features = read_checkpoint(trained[0].files.final).prompt_features
+    gram = features @ features.T
+    assert torch.allclose(gram, torch.eye(14), atol=1e-5)  # every pos/neg pair has cosine 0 <= 0.5
+
+
+def test_calibrated_logit_scale_leaves_no_saturated_ties(trained) -> None:
+    trainer, _, _ = trained
+    model = load_model(weights=trainer.files.final)
+    images = [trainer.model.prepare(p) for p in sorted(Path(trainer.config.data).glob("*.png"))]
+    crops = [image[:, y:y + 64, x:x + 64] for image in images for y in (0, 60) for x in (0, 50, 100)]
+    scores = [r.score for r in model.score(crops)]
+    assert len(set(scores)) == len(scores)
+    assert all(0.0 < s < 1.0 for s in scores)
+
+
+def test_calibration_undoes_saturation_of_large_gaps() -> None:
+    gaps = torch.linspace(-0.45, 0.45, 50, dtype=torch.float64)
+    sims = torch.stack([0.5 + gaps / 2, 0.5 - gaps / 2], dim=1).repeat(1, 7).float()
+    saturated = torch.sigmoid(100.0 * (sims[:, 0] - sims[:, 1]))
+    assert len(set(saturated.tolist())) < 50  # the official constant ties many of them at 0 or 1
+    scale = calibrate_logit_scale(sims)
+    calibrated = torch.sigmoid(scale * (sims[:, 0] - sims[:, 1]))
+    assert len(set(calibrated.tolist())) == 50
+    assert float(calibrated.max()) < 1.0 and float(calibrated.min()) > 0.0
+    assert scale * 0.45 <= 12.0 + 1e-6
+
+
+def test_resume_reproduces_the_uninterrupted_run(photo_dirs, tmp_path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        straight = train(tiny_config(photo_dirs, tmp_path / "straight"))
+
+        def stop_at_three(step: int, terms) -> None:
+            if step == 3:
+                raise KeyboardInterrupt
+
+        config = tiny_config(photo_dirs, tmp_path / "resumed")
+        with pytest.raises(KeyboardInterrupt):
+            train(config, on_step=stop_at_three)
+        assert torch.load(Path(config.output) / "train_state.pt", weights_only=False)["step"] == 3
+        resumed = train(config, resume=True)
+    expected, actual = read_checkpoint(straight.model_path), read_checkpoint(resumed.model_path)
+    for key, value in expected.clip_state.items():
+        assert torch.allclose(value, actual.clip_state[key], atol=1e-6), key
+    logs = [list(csv.reader((Path(p) / "log.csv").open())) for p in (tmp_path / "straight", tmp_path / "resumed")]
+    assert [row[:6] for row in logs[0]] == [row[:6] for row in logs[1]]
+
+
+def test_train_cli_from_scratch_with_compact_text_tower(photo_dirs, tmp_path) -> None:
+    out = tmp_path / "cli"
+    code = main(["train", str(photo_dirs[0]), "--holdout", str(photo_dirs[1]), "--out", str(out), "--steps", "2",
+                 "--batch-size", "1", "--crop-size", "64", "--workers", "0", "--eval-types", "jpeg",
+                 "--eval-max-side", "96", "--half-text-tower"])
+    assert code == 0
+    raw = torch.load(out / "model.pth", weights_only=True)
+    assert raw["clip_model.token_embedding.weight"].dtype == torch.float16
+    assert raw["clip_model.visual.conv1.weight"].dtype == torch.float32
+    model = load_model(weights=out / "model.pth")
+    assert model.clip.token_embedding.weight.dtype == torch.float32
+    assert TrainConfig.from_json(out / "config.json").half_text_tower is True
