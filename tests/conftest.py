@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
+import torch
 from skimage import data
 
 from qualiclip import QualityModel, load_model
 from qualiclip.tiny import make_random_checkpoint
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """One torch thread for a module of many small ops: on 2 shared cores, threads mostly wait."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")

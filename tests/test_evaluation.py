@@ -29,13 +29,7 @@ from qualiclip.imaging import to_unit_tensor
 from qualiclip.scoring import QualityScore
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine, several threads mostly wait for each other."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class StubModel:

@@ -31,13 +31,7 @@ TRAIN_GROUPS = ["blur", "noise"]
 EVAL_TYPES = ["gaussian_blur", "lens_blur", "white_noise", "impulse_noise"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine, several threads mostly wait for each other."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def sims_from(pos: list[float], neg: list[float], pos_b: list[float] | None = None) -> torch.Tensor:
