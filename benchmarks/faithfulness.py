@@ -1,6 +1,6 @@
 """Do the "bad" maps point at the damage? Pointing game and deletion curves on pasted distortions.
 
-For every photo (scikit-image: astronaut, coffee, chelsea, rocket, motorcycle_left; scikit-learn's
+For every photo (scikit-image: astronaut, coffee, chelsea, rocket, motorcycle; scikit-learn's
 sample images), every quadrant and every distortion type, the quadrant is replaced by a strongly
 degraded copy (``qualiclip.degradations`` at ``--level``) and the image is explained:
 
@@ -10,17 +10,18 @@ degraded copy (``qualiclip.degradations`` at ``--level``) and the image is expla
   from the clean photo one at a time, most "bad" first vs. in random order; the score change
   after k cells is averaged over all cases. A faithful map recovers the score faster (larger area).
 
-Numbers are only meaningful with trained weights (``--weights``); the default tiny random model
-just checks that the script runs. Usage:
+The default model is the bundled offline one (no download); ``--model qualiclip`` or
+``--weights FILE`` evaluates others. Usage:
 
-    python benchmarks/faithfulness.py --weights qualiclip.pth --method gradcam --plot deletion.png
+    python benchmarks/faithfulness.py [--model M | --weights FILE] [--method gradcam] \
+        [--plot deletion.png] [--update-results]
 """
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import cv2
@@ -29,12 +30,13 @@ from skimage import data
 from sklearn.datasets import load_sample_images
 
 ROOT = Path(__file__).resolve().parents[1]
+SECTION = "## Explanation faithfulness (benchmarks/faithfulness.py)"
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_file import replace_section  # noqa: E402
 from explain import METHODS, TARGET_KINDS, explain  # noqa: E402
-from qualiclip import QualityModel, load_model  # noqa: E402
+from qualiclip import MODELS, QualityModel, load_model  # noqa: E402
 from qualiclip.degradations import MAX_LEVEL, apply_degradation, degradation_names  # noqa: E402
-from qualiclip.tiny import make_random_checkpoint  # noqa: E402
 
 SKIMAGE_PHOTOS = {
     "astronaut": data.astronaut,
@@ -136,22 +138,21 @@ def run_case(model: QualityModel, clean: np.ndarray, distortion: str, index: int
                 bad_first, random_order)
 
 
-def print_tables(cases: list[Case], grid: int) -> None:
-    """Pointing game per distortion and overall; mean deletion curves."""
-    print("\n| distortion | cases | argmax hit rate | mean mass share (chance 0.25) | empty bad maps "
-          "| mean score drop |")
-    print("|---|---:|---:|---:|---:|---:|")
+def tables(cases: list[Case], grid: int) -> str:
+    """Markdown: pointing game per distortion and overall; mean deletion curves."""
+    lines = ["| distortion | cases | argmax hit rate | mean mass share (chance 0.25) | empty bad maps "
+             "| mean score drop |", "|---|---:|---:|---:|---:|---:|"]
     for name in [*dict.fromkeys(case.distortion for case in cases), "all"]:
         group = [case for case in cases if name in ("all", case.distortion)]
-        print(f"| {name} | {len(group)} | {np.mean([c.hit for c in group]):.2f} | "
-              f"{np.mean([c.mass_share for c in group]):.3f} | {sum(c.empty for c in group)} | "
-              f"{np.mean([c.score_drop for c in group]):+.4f} |")
+        lines.append(f"| {name} | {len(group)} | {np.mean([c.hit for c in group]):.2f} | "
+                     f"{np.mean([c.mass_share for c in group]):.3f} | {sum(c.empty for c in group)} | "
+                     f"{np.mean([c.score_drop for c in group]):+.4f} |")
     bad_first, random_order = _mean_curves(cases)
-    print(f"\nDeletion (restoration) curve, {grid}x{grid} cells: mean score change after restoring k cells")
-    print("| k | most bad first | random order |\n|---:|---:|---:|")
-    for k, (a, b) in enumerate(zip(bad_first, random_order)):
-        print(f"| {k} | {a:+.4f} | {b:+.4f} |")
-    print(f"| area (mean over k) | {bad_first.mean():+.4f} | {random_order.mean():+.4f} |")
+    lines += ["", f"Deletion (restoration) curve, {grid}x{grid} cells: mean score change after restoring k cells",
+              "", "| k | most bad first | random order |", "|---:|---:|---:|"]
+    lines += [f"| {k} | {a:+.4f} | {b:+.4f} |" for k, (a, b) in enumerate(zip(bad_first, random_order))]
+    lines.append(f"| area (mean over k) | {bad_first.mean():+.4f} | {random_order.mean():+.4f} |")
+    return "\n".join(lines) + "\n"
 
 
 def _mean_curves(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
@@ -178,8 +179,9 @@ def save_plot(cases: list[Case], path: Path, title: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weights", type=Path, help="checkpoint to evaluate (default: tiny random model)")
-    parser.add_argument("--model", default="qualiclip", help="named model the weights belong to")
+    parser.add_argument("--model", default="qualiclip-offline", choices=sorted(MODELS),
+                        help="named model (default: the bundled offline model, available without internet)")
+    parser.add_argument("--weights", type=Path, help="checkpoint file replacing the named model's own weights")
     parser.add_argument("--method", default="gradcam", choices=METHODS)
     parser.add_argument("--target", default="score", choices=TARGET_KINDS)
     parser.add_argument("--distortions", nargs="+", default=["gaussian_blur", "white_noise"], metavar="NAME",
@@ -192,11 +194,10 @@ def main() -> None:
     parser.add_argument("--images", nargs="+", help="subset of photo names")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", type=Path, help="write the deletion curves as a PNG")
+    parser.add_argument("--update-results", action="store_true", help=f"rewrite '{SECTION}' in RESULTS.md")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        weights = args.weights or make_random_checkpoint(Path(tmp) / "tiny.pth")
-        model = load_model(args.model, weights=weights, max_side=args.max_side)
+    model = load_model(args.model, weights=args.weights, max_side=args.max_side)
     photos = load_photos(args.longest)
     rng = np.random.default_rng(args.seed)
     cases = []
@@ -207,8 +208,13 @@ def main() -> None:
                 print(f"{name:16s} {distortion:14s} {where:12s} hit={case.hit!s:5s} share={case.mass_share:.2f}",
                       flush=True)
                 cases.append(case)
-    print(f"\nmodel: {model.arch_label}; method {args.method}, target {args.target}, level {args.level}")
-    print_tables(cases, args.grid)
+    summary = (f"Measured {date.today()}: model {model.arch_label}; method {args.method}, target {args.target}; "
+               f"level-{args.level} distortion pasted into one quadrant of {len(args.images or photos)} photos "
+               f"(longer side {args.longest} px); a hit = the argmax of the \"bad\" map lies in that quadrant.\n\n")
+    report = summary + tables(cases, args.grid)
+    print("\n" + report)
+    if args.update_results:
+        replace_section(SECTION, f"{SECTION}\n\n{report}")
     if args.plot:
         save_plot(cases, args.plot, f"{args.method} ({args.target}) on {model.name}")
         print(f"wrote {args.plot}")
