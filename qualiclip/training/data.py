@@ -6,7 +6,7 @@ on earlier batches, and a resumed run sees exactly the batches the uninterrupted
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -21,8 +21,6 @@ from ..imaging import to_unit_tensor
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"}
 #: Decoded images kept in memory per worker (decoding a PNG costs more than degrading a crop).
 CACHED_IMAGES = 64
-#: The degradation group whose types only change colour.
-COLOUR_GROUP = "color"
 
 
 @dataclass(frozen=True)
@@ -73,17 +71,6 @@ def load_for_crops(path: Path, size: int) -> torch.Tensor:
     return F.interpolate(image[None], size=new_size, mode="bicubic", align_corners=False)[0].clamp(0, 1)
 
 
-def without_colour_if_grey(region: np.ndarray, composition: CompositionConfig) -> CompositionConfig:
-    """Drop the colour group for grey regions: colour distortions leave them unchanged, and ranking
-    identical crops by level would only teach the model noise."""
-    colourless = tuple(group for group in composition.groups if group != COLOUR_GROUP)
-    grey = np.array_equal(region[..., 0], region[..., 1]) and np.array_equal(region[..., 1], region[..., 2])
-    if not grey or colourless == composition.groups:
-        return composition
-    return replace(composition, groups=colourless, max_groups=min(composition.max_groups, len(colourless)),
-                   min_groups=min(composition.min_groups, len(colourless)))
-
-
 def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int, levels: int,
                        composition: CompositionConfig, min_overlap: float = 0.5) -> torch.Tensor:
     """(2, L, 3, size, size): crops A and B of ``image`` at levels 1..L of one sampled distortion.
@@ -95,7 +82,7 @@ def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int,
     top, left = min(box_a.top, box_b.top), min(box_a.left, box_b.left)
     bottom, right = max(box_a.top, box_b.top) + size, max(box_a.left, box_b.left) + size
     region = image[:, top:bottom, left:right].permute(1, 2, 0).numpy()
-    series = sample_level_series(region, rng, without_colour_if_grey(region, composition), num_levels=levels)
+    series = sample_level_series(region, rng, composition, num_levels=levels)
     degraded = [torch.from_numpy(np.ascontiguousarray(level)).permute(2, 0, 1) for level in series.images]
     return torch.stack([torch.stack([box.cut(level, top, left) for level in degraded]) for box in (box_a, box_b)])
 
