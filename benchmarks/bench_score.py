@@ -1,7 +1,8 @@
 """CPU speed of one QualiCLIP score: our path vs. the plain reference path, per image size.
 
-Each (size, path) runs in its own process so that peak memory (max RSS above the loaded model)
-is measured cleanly. The RN50 has random weights: speed does not depend on their values.
+For each size, one process times both paths with their calls interleaved (so drift of this shared
+machine hits both alike), and one process per path measures peak memory (RSS above the loaded
+model) cleanly. The RN50 has random weights: speed does not depend on their values.
 
     python benchmarks/bench_score.py [--runs 7] [--update-results]
 """
@@ -16,6 +17,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -73,26 +75,43 @@ def timed(fn, runs: int) -> tuple[float, torch.Tensor]:
     return statistics.median(times), result
 
 
-def worker(weights: str, width: int, height: int, path: str, runs: int) -> dict:
-    """Measure one path at one size; printed as JSON for the parent."""
+def scoring_path(weights: str, path: str, image: torch.Tensor) -> Callable[[], torch.Tensor]:
+    """A loaded model's scoring call: ``ours`` (the library) or the plain ``reference`` forward."""
     model = load_model(weights=weights, device="cpu")
-    image = photo(width, height)
     if path == "ours":
-        def run() -> torch.Tensor:
-            return model.score_batch(image)[0]
-    else:
-        model.clip.visual.to(memory_format=torch.contiguous_format)
+        return lambda: model.score_batch(image)[0]
+    model.clip.visual.to(memory_format=torch.contiguous_format)
 
-        def run() -> torch.Tensor:
-            with torch.no_grad():
-                features = torch.nn.functional.normalize(model.clip.encode_image(normalize(image)), dim=-1)
-                return quality_from_features(features, model.prompt_features, model.logit_scale)[0]
+    def reference() -> torch.Tensor:
+        with torch.no_grad():
+            features = torch.nn.functional.normalize(model.clip.encode_image(normalize(image)), dim=-1)
+            return quality_from_features(features, model.prompt_features, model.logit_scale)[0]
+    return reference
+
+
+def time_worker(weights: str, width: int, height: int, runs: int, paths: list[str]) -> dict:
+    """Median seconds per path, the paths' calls interleaved so machine drift hits them alike."""
+    image = photo(width, height)
+    calls = {path: scoring_path(weights, path, image) for path in paths}
+    scores = {path: float(call()[0]) for path, call in calls.items()}  # warm-up
+    times: dict[str, list[float]] = {path: [] for path in paths}
+    for _ in range(runs):
+        for path, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[path].append(time.perf_counter() - start)
+    with FlopCounterMode(display=False) as counter:
+        calls[paths[0]]()
+    return {"seconds": {path: statistics.median(t) for path, t in times.items()}, "scores": scores,
+            "flops": counter.get_total_flops(), "ceiling": matmul_ceiling_gflops()}
+
+
+def memory_worker(weights: str, width: int, height: int, path: str) -> dict:
+    """Peak memory (MB above the loaded model) of a first scoring call, alone in a process."""
+    call = scoring_path(weights, path, photo(width, height))
     baseline = reset_peak_rss()
-    seconds, scores = timed(run, runs)
-    peak = peak_rss_mb() - baseline
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model.clip.encode_image(model.to_model_input(image))
-    return {"seconds": seconds, "peak_mb": peak, "flops": counter.get_total_flops(), "score": float(scores[0])}
+    call()
+    return {"peak_mb": peak_rss_mb() - baseline}
 
 
 def matmul_ceiling_gflops(n: int = 4096, runs: int = 5) -> float:
@@ -102,8 +121,9 @@ def matmul_ceiling_gflops(n: int = 4096, runs: int = 5) -> float:
     return 2 * n**3 / seconds / 1e9
 
 
-def measure(weights: Path, width: int, height: int, path: str, runs: int) -> dict:
-    command = [sys.executable, __file__, "--worker", str(weights), str(width), str(height), path, str(runs)]
+def in_subprocess(*args: object) -> dict:
+    """Run this script's worker mode with ``args`` in a fresh process; its JSON answer."""
+    command = [sys.executable, __file__, "--worker", *map(str, args)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -112,37 +132,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--update-results", action="store_true", help=f"rewrite '{SECTION}' in RESULTS.md")
-    parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        weights, width, height, path, runs = args.worker
-        print(json.dumps(worker(weights, int(width), int(height), path, int(runs))))
+        mode, weights, width, height, *rest = args.worker
+        width, height = int(width), int(height)
+        if mode == "time":
+            print(json.dumps(time_worker(weights, width, height, int(rest[0]), rest[1:])))
+        else:
+            print(json.dumps(memory_worker(weights, width, height, rest[0])))
         return
 
-    ceiling = matmul_ceiling_gflops()
     lines = [SECTION, "", f"Measured {date.today()} with torch {torch.__version__}, {torch.get_num_threads()} threads, "
-             f"RN50 ({OFFICIAL_ARCH}) with random weights, {args.runs} timed runs after one warm-up. "
-             f"Machine ceiling (4096x4096 float32 matmul): {ceiling:.0f} GFLOP/s.", "",
-             "| size | GFLOP | reference ms | ours ms | speed-up | ours GFLOP/s | of ceiling | peak MB (ref / ours) | score diff |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"RN50 ({OFFICIAL_ARCH}) with random weights, {args.runs} timed runs after one warm-up, the two "
+             f"paths interleaved in one process (drift hits both alike), followed in that process by the "
+             f"machine's own ceiling (a 4096x4096 float32 matmul); peak memory per path in its own process.", "",
+             "| size | GFLOP | reference ms | ours ms | speed-up | ours GFLOP/s | ceiling GFLOP/s | of ceiling "
+             "| peak MB (ref / ours) | score diff |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         weights = make_random_checkpoint(Path(tmp) / "rn50.pth", arch=OFFICIAL_ARCH, seed=0)
         for width, height in SIZES:
-            ref = measure(weights, width, height, "reference", args.runs)
-            ours = measure(weights, width, height, "ours", args.runs)
-            gflop = ours["flops"] / 1e9
+            timing = in_subprocess("time", weights, width, height, args.runs, "reference", "ours")
+            ref, ours = timing["seconds"]["reference"], timing["seconds"]["ours"]
+            peaks = [in_subprocess("memory", weights, width, height, path)["peak_mb"] for path in ("reference", "ours")]
+            gflop, ceiling = timing["flops"] / 1e9, timing["ceiling"]
             lines.append(
-                f"| {width}x{height} | {gflop:.1f} | {ref['seconds'] * 1e3:.0f} | {ours['seconds'] * 1e3:.0f} | "
-                f"{ref['seconds'] / ours['seconds']:.2f}x | {gflop / ours['seconds']:.0f} | "
-                f"{gflop / ours['seconds'] / ceiling:.0%} | {ref['peak_mb']:.0f} / {ours['peak_mb']:.0f} | "
-                f"{abs(ref['score'] - ours['score']):.1e} |")
+                f"| {width}x{height} | {gflop:.1f} | {ref * 1e3:.0f} | {ours * 1e3:.0f} | {ref / ours:.2f}x | "
+                f"{gflop / ours:.0f} | {ceiling:.0f} | {gflop / ours / ceiling:.0%} | {peaks[0]:.0f} / {peaks[1]:.0f} | "
+                f"{abs(timing['scores']['reference'] - timing['scores']['ours']):.1e} |")
             print(lines[-1], flush=True)
         lines += ["", "Longer side capped with `max_side` (4:3 image, our path), to choose the app's CPU default:", "",
                   "| max_side | size | ours ms |", "|---|---|---|"]
         capped = {}
         for side in MAX_SIDES:
             width, height = side, side * 3 // 4
-            capped[side] = measure(weights, width, height, "ours", args.runs)["seconds"]
+            capped[side] = in_subprocess("time", weights, width, height, args.runs, "ours")["seconds"]["ours"]
             lines.append(f"| {side} | {width}x{height} | {capped[side] * 1e3:.0f} |")
             print(lines[-1], flush=True)
         within = [side for side, seconds in capped.items() if seconds <= TARGET_SECONDS]
