@@ -15,13 +15,14 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from explain.render import to_uint8_rgb
 from qualiclip.degradations import DEGRADATIONS
 from qualiclip.imaging import ImageInput
 from qualiclip.prompts import PromptPair
 
 from . import batch, robustness
 from .explanations import Maps, caption, compute_maps
-from .inputs import InputImage, load_input, to_uint8, user_errors
+from .inputs import InputImage, load_input, user_errors
 from .models import get_studio
 from .views import NO_SCORE_HTML, gauge_html, pair_columns, pair_frame, pair_names, quality_label
 
@@ -89,7 +90,7 @@ def robustness_preview(image: ImageInput | None, degradation: str, level: int
     degraded = robustness.degrade(original, degradation, int(level))
     scores = robustness.score_levels(get_studio().primary, original, degradation, (0, int(level)))[0]
     label = f"{robustness.type_label(degradation)}, level {int(level)}"
-    return to_uint8(degraded), gauge_html(float(scores[0]), "original"), gauge_html(float(scores[1]), label)
+    return to_uint8_rgb(degraded), gauge_html(float(scores[0]), "original"), gauge_html(float(scores[1]), label)
 
 
 def sweep_image(image: ImageInput | None, degradation: str, every_type: bool,

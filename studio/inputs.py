@@ -86,9 +86,3 @@ def load_input(model: QualityModel, image: ImageInput | None) -> InputImage:
     with user_errors():
         full = to_unit_tensor(image)
     return InputImage(limit_side(full, model.max_side), (full.shape[2], full.shape[1]))
-
-
-def to_uint8(image: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(3, H, W) tensor or HxWx3 float array in [0, 1] -> HxWx3 uint8 for display."""
-    array = image.permute(1, 2, 0).numpy() if isinstance(image, torch.Tensor) else image
-    return np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
