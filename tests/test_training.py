@@ -1,6 +1,7 @@
 """Tests for qualiclip.training: losses, crops, a real short run, resume, checkpoints, calibration."""
 from __future__ import annotations
 
+import argparse
 import csv
 import warnings
 from pathlib import Path
@@ -16,7 +17,8 @@ from qualiclip.checkpoint import read_checkpoint
 from qualiclip.cli import main
 from qualiclip.degradations import CompositionConfig
 from qualiclip.training import TrainConfig, Trainer, calibrate_logit_scale, train
-from qualiclip.training.data import degraded_crop_pair, load_for_crops, overlapping_boxes
+from qualiclip.training.cli import add_train_parser, config_from_args
+from qualiclip.training.data import StepBatches, degraded_crop_pair, load_for_crops, overlapping_boxes, rescaled
 from qualiclip.training.losses import (
     consistency_loss,
     negative_ranking_loss,
@@ -100,6 +102,44 @@ def test_degraded_crop_pair_shares_one_distortion_realisation() -> None:
     overlap_b = pair[1][..., max(-dy, 0):64 + min(-dy, 0), max(-dx, 0):64 + min(-dx, 0)]
     assert torch.equal(overlap_a, overlap_b)
     assert not torch.equal(pair[0, 0], pair[0, 4])  # levels differ
+
+
+def test_pristine_level_is_the_undistorted_crop() -> None:
+    image = torch.from_numpy(data.chelsea()).permute(2, 0, 1).float() / 255.0
+    composition = CompositionConfig(max_groups=1, groups=("noise",))
+    with_pristine = degraded_crop_pair(image, np.random.default_rng(3), 64, 5, composition, include_pristine=True)
+    without = degraded_crop_pair(image, np.random.default_rng(3), 64, 5, composition)
+    assert with_pristine.shape == (2, 6, 3, 64, 64)
+    assert torch.equal(with_pristine[:, 1:], without)  # same draws, levels 1..5 unchanged
+    a, b = overlapping_boxes(300, 451, 64, np.random.default_rng(3))
+    assert torch.equal(with_pristine[0, 0], a.cut(image)) and torch.equal(with_pristine[1, 0], b.cut(image))
+    assert not torch.equal(with_pristine[0, 0], with_pristine[0, 1])
+
+
+def test_scale_range_resizes_each_sample_and_stays_reproducible(tmp_path: Path) -> None:
+    Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.png")  # 512 x 512
+    paths = [tmp_path / "astronaut.png"]
+    common = dict(seed=0, batch_size=4, crop_size=64, levels=2, max_distortions=1, min_overlap=0.5)
+    scaled = StepBatches(paths, scale_range=(0.25, 0.5), **common)
+    plain = StepBatches(paths, **common)
+    assert scaled[7].shape == plain[7].shape == (4, 2, 2, 3, 64, 64)
+    assert torch.equal(scaled[7], StepBatches(paths, scale_range=(0.25, 0.5), **common)[7])
+    assert not torch.equal(scaled[7], plain[7])
+    image = plain.image(paths[0])
+    assert tuple(rescaled(image, 0.25, 64).shape) == (3, 128, 128)
+    assert tuple(rescaled(image, 0.05, 64).shape) == (3, 64, 64)  # never below the crop size
+    assert rescaled(image, 1.0, 64) is image
+    with pytest.raises(ValueError, match="scale_range"):
+        TrainConfig(scale_range=[1.5, 0.5])
+
+
+def test_train_cli_reads_numeric_lists_and_flags() -> None:
+    parser = argparse.ArgumentParser()
+    add_train_parser(parser.add_subparsers())
+    args = parser.parse_args(["train", "photos", "--scale-range", "0.5", "1", "--include-pristine",
+                              "--groups", "blur", "noise"])
+    config = config_from_args(args)
+    assert config.scale_range == [0.5, 1.0] and config.include_pristine and config.groups == ["blur", "noise"]
 
 
 def test_small_images_are_upscaled_to_the_crop_size(tmp_path: Path) -> None:

@@ -24,8 +24,9 @@ def _option_type(field: dataclasses.Field) -> dict[str, object]:
     hints = typing.get_type_hints(TrainConfig)[field.name]
     if hints is bool:
         return {"action": argparse.BooleanOptionalAction}
-    if "list" in str(hints):
-        return {"nargs": "+"}
+    lists = [t for t in (typing.get_args(hints) or (hints,)) if typing.get_origin(t) is list]
+    if lists:
+        return {"nargs": "+", "type": typing.get_args(lists[0])[0]}
     base = next((t for t in (int, float, str) if t in (typing.get_args(hints) or (hints,))), str)
     return {"type": base}
 

@@ -42,6 +42,12 @@ class TrainConfig:
     min_overlap: float = 0.5
     #: L, the number of increasing degradation levels per crop (1..L of the degradation tables).
     levels: int = MAX_LEVEL
+    #: Also rank the undistorted crops above level 1, as level 0 (not in the paper, whose series are
+    #: levels 1..L only). The app's slider starts at 0, so a model should score the original highest.
+    include_pristine: bool = False
+    #: [low, high]: resize each sampled image by a random factor in this range before cropping
+    #: (antialiased; never below the crop size). None keeps every image at its own resolution.
+    scale_range: list[float] | None = None
     #: Distortion types composed in one series (1 = a single type, as QualiCLIP).
     max_distortions: int = 1
     #: Distortion groups to sample from (default: all groups of ``qualiclip.degradations.GROUPS``).
@@ -98,6 +104,9 @@ class TrainConfig:
             raise ValueError(f"levels must be in 2..{MAX_LEVEL} (the ranking losses need two levels)")
         if not 0.0 < self.min_overlap <= 1.0:
             raise ValueError("min_overlap must be in (0, 1]")
+        if self.scale_range is not None and not (len(self.scale_range) == 2
+                                                 and 0 < self.scale_range[0] <= self.scale_range[1]):
+            raise ValueError("scale_range must be [low, high] with 0 < low <= high")
         if min(self.steps, self.batch_size, self.crop_size, self.checkpoint_every) < 1:
             raise ValueError("steps, batch_size, crop_size and checkpoint_every must be positive")
 

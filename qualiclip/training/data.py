@@ -60,23 +60,29 @@ def overlapping_boxes(height: int, width: int, size: int, rng: np.random.Generat
     return Box(top, left, size), Box(other_top, other_left, size)
 
 
-def load_for_crops(path: Path, size: int) -> torch.Tensor:
-    """Read an image as (3, H, W) in [0, 1]; upscale it (bicubic) if a side is shorter than ``size``."""
-    image = to_unit_tensor(path)
-    short = min(image.shape[1:])
-    if short >= size:
+def rescaled(image: torch.Tensor, factor: float, min_side: int) -> torch.Tensor:
+    """``image`` resized by ``factor`` (antialiased), never below ``min_side`` on its short side."""
+    factor = max(factor, min_side / min(image.shape[1:]))
+    new_size = (max(min_side, round(image.shape[1] * factor)), max(min_side, round(image.shape[2] * factor)))
+    if new_size == tuple(image.shape[1:]):
         return image
-    scale = size / short
-    new_size = (max(size, round(image.shape[1] * scale)), max(size, round(image.shape[2] * scale)))
-    return F.interpolate(image[None], size=new_size, mode="bicubic", align_corners=False)[0].clamp(0, 1)
+    return F.interpolate(image[None], size=new_size, mode="bilinear", antialias=True,
+                         align_corners=False)[0].clamp(0, 1)
+
+
+def load_for_crops(path: Path, size: int) -> torch.Tensor:
+    """Read an image as (3, H, W) in [0, 1]; upscale it if a side is shorter than ``size``."""
+    return rescaled(to_unit_tensor(path), 1.0, size)
 
 
 def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int, levels: int,
-                       composition: CompositionConfig, min_overlap: float = 0.5) -> torch.Tensor:
+                       composition: CompositionConfig, min_overlap: float = 0.5,
+                       include_pristine: bool = False) -> torch.Tensor:
     """(2, L, 3, size, size): crops A and B of ``image`` at levels 1..L of one sampled distortion.
 
     The distortion is applied once to the union window of A and B, then both crops are cut from
     it, so A and B carry the same distortion realisation (same noise field, angle, patches...).
+    With ``include_pristine`` the undistorted crops come first, as level 0: (2, L + 1, 3, size, size).
     """
     box_a, box_b = overlapping_boxes(image.shape[1], image.shape[2], size, rng, min_overlap)
     top, left = min(box_a.top, box_b.top), min(box_a.left, box_b.left)
@@ -84,6 +90,8 @@ def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int,
     region = image[:, top:bottom, left:right].permute(1, 2, 0).numpy()
     series = sample_level_series(region, rng, composition, num_levels=levels)
     degraded = [torch.from_numpy(np.ascontiguousarray(level)).permute(2, 0, 1) for level in series.images]
+    if include_pristine:
+        degraded.insert(0, image[:, top:bottom, left:right])
     return torch.stack([torch.stack([box.cut(level, top, left) for level in degraded]) for box in (box_a, box_b)])
 
 
@@ -92,10 +100,12 @@ class StepBatches(Dataset):
 
     def __init__(self, paths: Sequence[Path], *, seed: int, batch_size: int, crop_size: int,
                  levels: int, max_distortions: int, min_overlap: float,
-                 groups: Sequence[str] | None = None) -> None:
+                 groups: Sequence[str] | None = None, include_pristine: bool = False,
+                 scale_range: Sequence[float] | None = None) -> None:
         self.paths = list(paths)
         self.seed, self.batch_size, self.crop_size = seed, batch_size, crop_size
-        self.levels, self.min_overlap = levels, min_overlap
+        self.levels, self.min_overlap, self.include_pristine = levels, min_overlap, include_pristine
+        self.scale_range = tuple(scale_range) if scale_range else None
         self.composition = (CompositionConfig(max_groups=max_distortions, groups=tuple(groups)) if groups
                             else CompositionConfig(max_groups=max_distortions))
         self._cache: dict[Path, torch.Tensor] = {}
@@ -115,7 +125,10 @@ class StepBatches(Dataset):
         """Sample ``slot`` of ``step``: a random image's degraded crop pair."""
         rng = np.random.default_rng([self.seed, step, slot])
         image = self.image(self.paths[int(rng.integers(len(self.paths)))])
-        return degraded_crop_pair(image, rng, self.crop_size, self.levels, self.composition, self.min_overlap)
+        if self.scale_range:
+            image = rescaled(image, float(rng.uniform(*self.scale_range)), self.crop_size)
+        return degraded_crop_pair(image, rng, self.crop_size, self.levels, self.composition, self.min_overlap,
+                                  self.include_pristine)
 
     def __getitem__(self, step: int) -> torch.Tensor:
         return torch.stack([self.sample(step, slot) for slot in range(self.batch_size)])

@@ -1,4 +1,4 @@
-"""Freely licensed photographs shipped with scikit-image and scikit-learn, as a training set.
+"""Freely licensed photographs shipped with scikit-image, scikit-learn and matplotlib, as a training set.
 
 ``python -m qualiclip.training.sample_photos OUT`` writes ``OUT/train`` and ``OUT/holdout`` PNGs
 (grey images as RGB). Only images whose licence is stated in the package are used; the
@@ -27,6 +27,7 @@ LICENCES: dict[str, str] = {
     "coins": "no known copyright restrictions (Brooklyn Museum), scikit-image",
     "immunohistochemistry": "no known copyright restrictions (CMMI), scikit-image",
     "china": "CC BY 2.0 (danielbuechele on Flickr), scikit-learn",
+    "grace_hopper": "public domain (official U.S. Navy photograph), matplotlib sample data",
     "chelsea": "CC0 (Stefan van der Walt), scikit-image",
     "flower": "CC BY 2.0 (vultilion on Flickr), scikit-learn",
 }
@@ -36,12 +37,14 @@ HOLDOUT = ("chelsea", "flower")
 
 def _loaders() -> dict[str, Callable[[], np.ndarray]]:
     from skimage import data
+    from matplotlib.cbook import get_sample_data
     from sklearn.datasets import load_sample_image
 
     loaders: dict[str, Callable[[], np.ndarray]] = {name: getattr(data, name) for name in LICENCES
                                                     if hasattr(data, name)}
     loaders["china"] = lambda: load_sample_image("china.jpg")
     loaders["flower"] = lambda: load_sample_image("flower.jpg")
+    loaders["grace_hopper"] = lambda: np.asarray(Image.open(get_sample_data("grace_hopper.jpg")).convert("RGB"))
     return loaders
 
 

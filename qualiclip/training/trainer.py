@@ -224,7 +224,7 @@ class Trainer:
         c = self.config
         dataset = StepBatches(self.paths, seed=c.seed, batch_size=c.batch_size, crop_size=c.crop_size,
                               levels=c.levels, max_distortions=c.max_distortions, min_overlap=c.min_overlap,
-                              groups=c.groups)
+                              groups=c.groups, include_pristine=c.include_pristine, scale_range=c.scale_range)
         return DataLoader(dataset, batch_size=None, sampler=range(self.step, c.steps), num_workers=c.workers)
 
     def train_step(self, batch: torch.Tensor) -> LossTerms:
