@@ -12,7 +12,8 @@ import pandas as pd
 import torch
 
 from qualiclip import QualityModel
-from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS, GROUPS, MAX_LEVEL, apply_degradation
+from qualiclip.degradations import (DEGRADATIONS, GROUP_LABELS, GROUPS, MAX_LEVEL, apply_degradation,
+                                   degradation_levels)
 
 #: Seed of the stochastic distortions (noise, jitter...): preview, sweep and Learn plot agree.
 SEED = 0
@@ -43,7 +44,7 @@ def degrade(image: np.ndarray, name: str, level: int) -> np.ndarray:
 
 def score_levels(model: QualityModel, image: np.ndarray, name: str, levels: Sequence[int] = LEVELS) -> Scores:
     """Scores, pair probabilities and similarities of ``image`` at each level, in one forward pass."""
-    batch = np.stack([degrade(image, name, level) for level in levels])
+    batch = np.stack(degradation_levels(image, name, levels, SEED))
     return model.score_batch(torch.from_numpy(batch).permute(0, 3, 1, 2))
 
 

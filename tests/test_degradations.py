@@ -18,6 +18,7 @@ from qualiclip.degradations import (
     CompositionConfig,
     apply_composition,
     apply_degradation,
+    degradation_levels,
     degradation_names,
     sample_composition,
     sample_degradation,
@@ -133,6 +134,20 @@ def test_same_seed_same_output_and_seed_matters_only_if_stochastic(name: str, sm
     np.testing.assert_array_equal(first, apply_degradation(small, name, 5, rng=np.random.default_rng(11)))
     other = apply_degradation(small, name, 5, rng=12)
     assert (not np.array_equal(first, other)) == DEGRADATIONS[name].stochastic
+
+
+def test_degradation_levels_replay_one_random_stream(small: np.ndarray) -> None:
+    series = degradation_levels(small, "white_noise", seed=(4, 2))
+    assert len(series) == MAX_LEVEL + 1
+    np.testing.assert_array_equal(series[0], small)
+    for level, image in enumerate(series):
+        np.testing.assert_array_equal(image, apply_degradation(small, "white_noise", level, rng=(4, 2)))
+    # same noise field, only scaled: the level-2 and level-5 residuals are strongly correlated
+    residual_2, residual_5 = (series[i] - small for i in (2, 5))
+    assert np.corrcoef(residual_2.ravel(), residual_5.ravel())[0, 1] > 0.8
+    as_tensor = degradation_levels(torch.from_numpy(small), "jitter", levels=[3], seed=1)[0]
+    assert isinstance(as_tensor, torch.Tensor)
+    np.testing.assert_array_equal(as_tensor.numpy(), apply_degradation(small, "jitter", 3, rng=1))
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)

@@ -12,6 +12,7 @@ from .registry import (
     MAX_LEVEL,
     DegradationSpec,
     apply_degradation,
+    degradation_levels,
     degradation_names,
     get_degradation,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "LevelSeries",
     "apply_composition",
     "apply_degradation",
+    "degradation_levels",
     "degradation_names",
     "get_degradation",
     "sample_composition",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Callable, Mapping, TypeVar
+from typing import Callable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from ._arrays import to_working_array
 
 Image = TypeVar("Image")  # numpy.ndarray or torch.Tensor, float HxWx3 in [0, 1]
 Kernel = Callable[[np.ndarray, float, np.random.Generator], np.ndarray]
-RngLike = np.random.Generator | int | None
+RngLike = np.random.Generator | int | Sequence[int] | None
 
 MAX_LEVEL = 5
 
@@ -157,3 +157,13 @@ def get_degradation(name: str) -> DegradationSpec:
 def apply_degradation(image: Image, name: str, level: int, rng: RngLike = None) -> Image:
     """Apply type ``name`` at ``level`` (0..5); ``rng`` is a Generator, a seed, or None (fresh entropy)."""
     return get_degradation(name)(image, level, np.random.default_rng(rng))
+
+
+def degradation_levels(image: Image, name: str, levels: Iterable[int] = range(MAX_LEVEL + 1),
+                       seed: int | Sequence[int] = 0) -> list[Image]:
+    """``image`` at each of ``levels`` of type ``name``, every level replaying the random stream of ``seed``.
+
+    Stochastic types (noise, jitter, patches...) therefore draw the same field at every level, so the
+    images differ only in severity: what a level slider or a per-level evaluation should show.
+    """
+    return [apply_degradation(image, name, int(level), seed) for level in levels]

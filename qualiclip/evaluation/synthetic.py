@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..degradations import MAX_LEVEL, apply_degradation, degradation_names
+from ..degradations import MAX_LEVEL, degradation_levels, degradation_names
 from ..scoring import QualityScore, quality_from_features
 from .metrics import pairwise_accuracy, srcc
 
@@ -55,11 +55,7 @@ class TypeSummary:
 
 def level_series(image: torch.Tensor, name: str, seed: int | Sequence[int]) -> list[torch.Tensor]:
     """(3, H, W) image -> the same image at levels 0..5 of ``name``, one random stream replayed."""
-    array = image.permute(1, 2, 0).numpy()
-    return [
-        torch.from_numpy(apply_degradation(array, name, level, np.random.default_rng(seed))).permute(2, 0, 1)
-        for level in LEVELS
-    ]
+    return [level.permute(2, 0, 1) for level in degradation_levels(image.permute(1, 2, 0), name, LEVELS, seed)]
 
 
 def score_synthetic(model: Scorer, images: Mapping[str, torch.Tensor], types: Sequence[str] | None = None,
