@@ -238,16 +238,17 @@ def test_calibration_undoes_saturation_of_large_gaps() -> None:
     assert scale * 0.45 <= 12.0 + 1e-6
 
 
-def test_resume_reproduces_the_uninterrupted_run(photo_dirs, tmp_path) -> None:
+@pytest.mark.parametrize("ema_decay", [0.0, 0.8])
+def test_resume_reproduces_the_uninterrupted_run(photo_dirs, tmp_path, ema_decay: float) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        straight = train(tiny_config(photo_dirs, tmp_path / "straight"))
+        straight = train(tiny_config(photo_dirs, tmp_path / "straight", ema_decay=ema_decay))
 
         def stop_at_three(step: int, terms) -> None:
             if step == 3:
                 raise KeyboardInterrupt
 
-        config = tiny_config(photo_dirs, tmp_path / "resumed")
+        config = tiny_config(photo_dirs, tmp_path / "resumed", ema_decay=ema_decay)
         with pytest.raises(KeyboardInterrupt):
             train(config, on_step=stop_at_three)
         assert torch.load(Path(config.output) / "train_state.pt", weights_only=False)["step"] == 3
@@ -257,6 +258,22 @@ def test_resume_reproduces_the_uninterrupted_run(photo_dirs, tmp_path) -> None:
         assert torch.allclose(value, actual.clip_state[key], atol=1e-6), key
     logs = [list(csv.reader((Path(p) / "log.csv").open())) for p in (tmp_path / "straight", tmp_path / "resumed")]
     assert [row[:6] for row in logs[0]] == [row[:6] for row in logs[1]]
+
+
+def test_moving_average_is_what_gets_evaluated_and_written(photo_dirs, tmp_path) -> None:
+    decay = 0.7
+    trainer = Trainer(tiny_config(photo_dirs, tmp_path, ema_decay=decay))
+    live_weights: list[torch.Tensor] = []
+    trainer.run(on_step=lambda step, terms: live_weights.append(trainer.clip.visual.conv1.weight.detach().clone()))
+    expected = live_weights[0]
+    for weights in live_weights[1:]:
+        expected = decay * expected + (1 - decay) * weights
+    written = read_checkpoint(trainer.files.final).clip_state["visual.conv1.weight"]
+    assert torch.allclose(written, expected, atol=1e-6)
+    assert not torch.allclose(written, live_weights[-1], atol=1e-4)
+    # the live weights are back in the model after evaluating and writing the average
+    assert torch.equal(trainer.clip.visual.conv1.weight, live_weights[-1])
+    assert read_checkpoint(trainer.files.weights).clip_state["visual.conv1.weight"].equal(written)
 
 
 def test_train_cli_from_scratch_with_compact_text_tower(photo_dirs, tmp_path) -> None:

@@ -68,6 +68,10 @@ class TrainConfig:
     weight_consistency: float = 1.0
     weight_positive: float = 1.0
     weight_negative: float = 1.0
+    #: Exponential moving average of the image tower (weights and BatchNorm statistics) with this decay
+    #: per step; 0 disables it. With it, evaluation, checkpoints and the final model use the average,
+    #: which smooths the step-to-step swings of a small model trained on few images.
+    ema_decay: float = 0.0
     #: "auto": BatchNorm frozen (eval mode) when fine-tuning pretrained weights, trained from scratch.
     batchnorm: str = "auto"
     #: Prompt features: "text" (text tower), "orthogonal" (random orthonormal vectors, see
@@ -104,6 +108,8 @@ class TrainConfig:
             raise ValueError(f"levels must be in 2..{MAX_LEVEL} (the ranking losses need two levels)")
         if not 0.0 < self.min_overlap <= 1.0:
             raise ValueError("min_overlap must be in (0, 1]")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError("ema_decay must be in [0, 1)")
         if self.scale_range is not None and not (len(self.scale_range) == 2
                                                  and 0 < self.scale_range[0] <= self.scale_range[1]):
             raise ValueError("scale_range must be [low, high] with 0 < low <= high")

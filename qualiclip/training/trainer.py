@@ -4,7 +4,8 @@ Files in ``config.output``:
 
 - ``config.json``: the run's configuration (``--resume`` reads it back);
 - ``last.pth``: latest weights in the official checkpoint format (loadable with ``load_model``);
-- ``train_state.pt``: image-tower weights, optimizer, schedule, step and RNG states for ``--resume``;
+- ``train_state.pt``: image-tower weights (and their moving average), optimizer, schedule, step and RNG
+  states for ``--resume``;
 - ``log.csv``: every loss term at every step; ``eval.csv``: periodic held-out evaluation;
 - ``curves.png``: plots of both; ``model.pth``: the final, logit-scale-calibrated model;
 - ``synthetic_eval.csv``: the final model's held-out synthetic evaluation per distortion type.
@@ -12,6 +13,8 @@ Files in ``config.output``:
 Only the image tower is trained; the text tower and the prompt features stay frozen. BatchNorm
 under ``batchnorm="auto"`` is frozen (eval mode, running statistics kept) when the start point is
 pretrained, because batches of a few images give poor statistics; a from-scratch model trains it.
+With ``ema_decay`` > 0 an exponential moving average of the image tower (``torch.optim.swa_utils``)
+is what gets evaluated and written; the raw weights keep training.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -171,6 +175,8 @@ class Trainer:
         self.optimizer = make_optimizer(list(self.clip.visual.parameters()), config)
         self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, config))
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.device.type == "cuda")
+        self.ema = (AveragedModel(self.clip.visual, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay),
+                                  use_buffers=True) if config.ema_decay else None)
         self.paths = list_images(config.data)
         self.holdout = self._load_holdout()
         self.step, self.elapsed = 0, 0.0
@@ -194,14 +200,32 @@ class Trainer:
         self.clip.eval()
         self.clip.visual.train(self.train_batchnorm)
 
+    @contextlib.contextmanager
+    def published_weights(self) -> Iterator[None]:
+        """The weights to evaluate and write: the moving average when there is one, else the live ones.
+
+        The live image-tower state is put back afterwards, so training continues unchanged.
+        """
+        if self.ema is None:
+            yield
+            return
+        live = copy.deepcopy(self.clip.visual.state_dict())
+        self.clip.visual.load_state_dict(self.ema.module.state_dict())
+        try:
+            yield
+        finally:
+            self.clip.visual.load_state_dict(live)
+
     # -- state -------------------------------------------------------------------------------------
     def save(self) -> None:
         """Write ``last.pth`` (official format) and ``train_state.pt`` (everything to resume)."""
-        write_checkpoint(self.files.weights, self.clip, self.model.prompt_features, arch=self.arch,
-                         logit_scale=self.initial_scale)
+        with self.published_weights():
+            write_checkpoint(self.files.weights, self.clip, self.model.prompt_features, arch=self.arch,
+                             logit_scale=self.initial_scale)
         state = {"step": self.step, "elapsed": self.elapsed, "visual": self.clip.visual.state_dict(),
                  "prompt_features": self.model.prompt_features.cpu(), "optimizer": self.optimizer.state_dict(),
-                 "schedule": self.schedule.state_dict(), "scaler": self.scaler.state_dict(), "rng": rng_states()}
+                 "schedule": self.schedule.state_dict(), "scaler": self.scaler.state_dict(), "rng": rng_states(),
+                 "ema": self.ema.state_dict() if self.ema else None}
         tmp = self.files.state.with_suffix(".tmp")
         torch.save(state, tmp)
         tmp.replace(self.files.state)
@@ -213,6 +237,8 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         self.scaler.load_state_dict(state["scaler"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
         restore_rng_states(state["rng"])
         self.step, self.elapsed = state["step"], state["elapsed"]
         for path in (self.files.log, self.files.evals):  # drop rows logged after the saved step
@@ -241,6 +267,8 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.schedule.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.clip.visual)
         return terms
 
     def run(self, on_step: StepCallback | None = None) -> RunResult:
@@ -295,7 +323,8 @@ class Trainer:
     def evaluate(self) -> tuple[float, list[TypeSummary]]:
         """Held-out synthetic evaluation with a freshly calibrated logit scale; logged to ``eval.csv``."""
         self.clip.eval()
-        records = score_synthetic(self.model, self.holdout, self.config.eval_types, seed=self.config.seed)
+        with self.published_weights():
+            records = score_synthetic(self.model, self.holdout, self.config.eval_types, seed=self.config.seed)
         sims = torch.tensor([r.similarities for r in records])
         scale = calibrate_logit_scale(sims, self.config.calibration_quantile, self.config.calibration_logit)
         summaries = summarize(rescore(records, scale))
@@ -313,8 +342,10 @@ class Trainer:
     def finish(self) -> RunResult:
         """Calibrate, write ``model.pth`` and ``synthetic_eval.csv``, draw the final plot."""
         scale, summaries = self.evaluate()
-        clip = text_tower_as_half(self.clip) if self.config.half_text_tower else self.clip
-        path = write_checkpoint(self.files.final, clip, self.model.prompt_features, arch=self.arch, logit_scale=scale)
+        with self.published_weights():
+            clip = text_tower_as_half(self.clip) if self.config.half_text_tower else self.clip
+            path = write_checkpoint(self.files.final, clip, self.model.prompt_features, arch=self.arch,
+                                    logit_scale=scale)
         write_summary_csv(self.files.synthetic, summaries)
         plot_training(self.files.log, self.files.evals, self.files.plot)
         return RunResult(path, scale, summaries)
