@@ -7,6 +7,8 @@ the UI reports as a visible notice.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -18,6 +20,8 @@ from PIL import Image
 from qualiclip import QualiCLIPError, QualityModel
 from qualiclip.imaging import MAX_PIXELS, MIN_SIDE, ImageInput, limit_side, to_unit_tensor
 
+#: Decoded uploads kept (a few: each upload's callbacks run back to back on the same file).
+DECODED_FILES = 4
 LIMITS_TEXT = (f"Images must be at least {MIN_SIDE}x{MIN_SIDE} px and at most {MAX_PIXELS:,} pixels "
                "(about 89 megapixels, Pillow's decompression-bomb limit).")
 
@@ -80,9 +84,27 @@ class InputImage:
 
 
 def load_input(model: QualityModel, image: ImageInput | None) -> InputImage:
-    """Decode and validate ``image`` and cap it at ``model.max_side``; raises ``gr.Error`` when unusable."""
+    """Decode and validate ``image`` and cap it at ``model.max_side``; raises ``gr.Error`` when unusable.
+
+    A file path is decoded once for all the callbacks one upload triggers (score, heat maps,
+    robustness preview): the result is cached per path, modification time, size and ``max_side``.
+    Callers must not modify the returned tensor in place.
+    """
     if image is None:
         raise gr.Error("Upload an image first (or click one of the examples).", title="No image")
     with user_errors():
-        full = to_unit_tensor(image)
-    return InputImage(limit_side(full, model.max_side), (full.shape[2], full.shape[1]))
+        if isinstance(image, (str, os.PathLike)) and os.path.isfile(image):
+            stat = os.stat(image)
+            return _decoded_file(os.fspath(image), stat.st_mtime_ns, stat.st_size, model.max_side)
+        return _decoded(image, model.max_side)
+
+
+def _decoded(image: ImageInput, max_side: int | None) -> InputImage:
+    full = to_unit_tensor(image)
+    return InputImage(limit_side(full, max_side), (full.shape[2], full.shape[1]))
+
+
+@functools.lru_cache(maxsize=DECODED_FILES)
+def _decoded_file(path: str, mtime_ns: int, size: int, max_side: int | None) -> InputImage:
+    """:func:`_decoded` for a file, keyed by what identifies its content (errors are not cached)."""
+    return _decoded(path, max_side)

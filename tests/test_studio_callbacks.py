@@ -14,7 +14,7 @@ from qualiclip import MODELS, WeightsUnavailableError, load_model
 from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS
 from qualiclip.imaging import MAX_PIXELS
 from qualiclip.models import ModelSpec
-from studio import callbacks, models, robustness
+from studio import callbacks, inputs, models, robustness
 from studio.explanations import ALL_PAIRS, caption
 from studio.models import CPU_MAX_SIDE, WEIGHTS_ENV, ModelSlot, Studio, get_studio, load_studio
 from studio.views import BANDS, NO_SCORE_HTML, quality_label
@@ -276,3 +276,21 @@ def test_no_weights_at_all_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delitem(MODELS, models.OFFLINE, raising=False)
     with pytest.raises(RuntimeError, match=WEIGHTS_ENV):
         load_studio()
+
+
+def test_an_upload_is_decoded_once_for_all_its_callbacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes: list[object] = []
+    real_decode = inputs.to_unit_tensor
+    monkeypatch.setattr(inputs, "to_unit_tensor", lambda image: decodes.append(image) or real_decode(image))
+    path = tmp_path / "upload.png"
+    Image.fromarray(np.full((40, 50, 3), 10, np.uint8)).save(path)
+    model = get_studio().primary
+    first = inputs.load_input(model, str(path))
+    assert inputs.load_input(model, str(path)) is first and inputs.load_input(model, path) is first
+    assert len(decodes) == 1
+    Image.fromarray(np.full((40, 60, 3), 200, np.uint8)).save(path)  # same name, new content
+    changed = inputs.load_input(model, str(path))
+    assert len(decodes) == 2 and changed.size == (60, 40) and float(changed.tensor.mean()) > 0.7
+    array = np.full((40, 50, 3), 10, np.uint8)  # arrays are never cached
+    inputs.load_input(model, array), inputs.load_input(model, array)
+    assert len(decodes) == 4
