@@ -36,8 +36,8 @@ HOLDOUT = ("chelsea", "flower")
 
 
 def _loaders() -> dict[str, Callable[[], np.ndarray]]:
-    from skimage import data
     from matplotlib.cbook import get_sample_data
+    from skimage import data
     from sklearn.datasets import load_sample_image
 
     loaders: dict[str, Callable[[], np.ndarray]] = {name: getattr(data, name) for name in LICENCES
