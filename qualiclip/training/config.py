@@ -75,7 +75,7 @@ class TrainConfig:
     #: "auto": BatchNorm frozen (eval mode) when fine-tuning pretrained weights, trained from scratch.
     batchnorm: str = "auto"
     #: Prompt features: "text" (text tower), "orthogonal" (random orthonormal vectors, see
-    #: :mod:`qualiclip.training.prompt_init`), "auto" (orthogonal for ``init="tiny"``, else text/checkpoint).
+    #: :mod:`qualiclip.training.start`), "auto" (orthogonal for ``init="tiny"``, else text/checkpoint).
     prompts: str = "auto"
     seed: int = 0
     #: "auto": CUDA (with fp16 autocast) when available, else CPU.
