@@ -133,13 +133,30 @@ def test_scale_range_resizes_each_sample_and_stays_reproducible(tmp_path: Path) 
         TrainConfig(scale_range=[1.5, 0.5])
 
 
+def test_flip_and_channel_permutation_vary_the_pristine_photo(tmp_path: Path) -> None:
+    ramp = np.linspace(0.0, 1.0, 128)[None, :].repeat(96, axis=0)  # brightness grows left to right
+    channels = np.stack([0.2 + 0.1 * ramp, 0.5 + 0.1 * ramp, 0.8 + 0.1 * ramp], axis=-1)
+    Image.fromarray((channels * 255).round().astype(np.uint8)).save(tmp_path / "ramp.png")
+    common = dict(seed=0, batch_size=24, crop_size=64, levels=2, max_distortions=1, min_overlap=0.5,
+                  include_pristine=True)
+    pristine = StepBatches([tmp_path / "ramp.png"], flip=True, permute_channels=True, **common)[0][:, 0, 0]
+    orders = {tuple(crop.mean(dim=(1, 2)).argsort().tolist()) for crop in pristine}
+    rising = [bool(crop[:, :, -1].mean() > crop[:, :, 0].mean()) for crop in pristine]
+    assert len(orders) >= 4 and 0 < sum(rising) < len(rising)  # several channel orders, both directions
+    assert sorted(pristine[0].mean(dim=(1, 2)).tolist()) == pytest.approx([0.25, 0.55, 0.85], abs=0.03)
+    plain = StepBatches([tmp_path / "ramp.png"], **common)[0][:, 0, 0]
+    assert {tuple(crop.mean(dim=(1, 2)).argsort().tolist()) for crop in plain} == {(0, 1, 2)}
+    assert all(bool(crop[:, :, -1].mean() > crop[:, :, 0].mean()) for crop in plain)
+
+
 def test_train_cli_reads_numeric_lists_and_flags() -> None:
     parser = argparse.ArgumentParser()
     add_train_parser(parser.add_subparsers())
     args = parser.parse_args(["train", "photos", "--scale-range", "0.5", "1", "--include-pristine",
-                              "--groups", "blur", "noise"])
+                              "--groups", "blur", "noise", "--flip", "--permute-channels"])
     config = config_from_args(args)
     assert config.scale_range == [0.5, 1.0] and config.include_pristine and config.groups == ["blur", "noise"]
+    assert config.flip and config.permute_channels
 
 
 def test_small_images_are_upscaled_to_the_crop_size(tmp_path: Path) -> None:

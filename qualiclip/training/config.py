@@ -48,6 +48,11 @@ class TrainConfig:
     #: [low, high]: resize each sampled image by a random factor in this range before cropping
     #: (antialiased; never below the crop size). None keeps every image at its own resolution.
     scale_range: list[float] | None = None
+    #: Mirror each sampled image left-right with probability 1/2 (before cropping).
+    flip: bool = False
+    #: Reorder the RGB channels of each sampled image at random (one of 6 orders), so a few colour
+    #: photos show the model many colour distributions; no distortion type changes hue this way.
+    permute_channels: bool = False
     #: Distortion types composed in one series (1 = a single type, as QualiCLIP).
     max_distortions: int = 1
     #: Distortion groups to sample from (default: all groups of ``qualiclip.degradations.GROUPS``).

@@ -101,11 +101,13 @@ class StepBatches(Dataset):
     def __init__(self, paths: Sequence[Path], *, seed: int, batch_size: int, crop_size: int,
                  levels: int, max_distortions: int, min_overlap: float,
                  groups: Sequence[str] | None = None, include_pristine: bool = False,
-                 scale_range: Sequence[float] | None = None) -> None:
+                 scale_range: Sequence[float] | None = None, flip: bool = False,
+                 permute_channels: bool = False) -> None:
         self.paths = list(paths)
         self.seed, self.batch_size, self.crop_size = seed, batch_size, crop_size
         self.levels, self.min_overlap, self.include_pristine = levels, min_overlap, include_pristine
         self.scale_range = tuple(scale_range) if scale_range else None
+        self.flip, self.permute_channels = flip, permute_channels
         self.composition = (CompositionConfig(max_groups=max_distortions, groups=tuple(groups)) if groups
                             else CompositionConfig(max_groups=max_distortions))
         self._cache: dict[Path, torch.Tensor] = {}
@@ -127,6 +129,10 @@ class StepBatches(Dataset):
         image = self.image(self.paths[int(rng.integers(len(self.paths)))])
         if self.scale_range:
             image = rescaled(image, float(rng.uniform(*self.scale_range)), self.crop_size)
+        if self.flip and rng.random() < 0.5:
+            image = image.flip(-1)
+        if self.permute_channels:
+            image = image[torch.from_numpy(rng.permutation(3))]
         return degraded_crop_pair(image, rng, self.crop_size, self.levels, self.composition, self.min_overlap,
                                   self.include_pristine)
 

@@ -250,7 +250,8 @@ class Trainer:
         c = self.config
         dataset = StepBatches(self.paths, seed=c.seed, batch_size=c.batch_size, crop_size=c.crop_size,
                               levels=c.levels, max_distortions=c.max_distortions, min_overlap=c.min_overlap,
-                              groups=c.groups, include_pristine=c.include_pristine, scale_range=c.scale_range)
+                              groups=c.groups, include_pristine=c.include_pristine, scale_range=c.scale_range,
+                              flip=c.flip, permute_channels=c.permute_channels)
         return DataLoader(dataset, batch_size=None, sampler=range(self.step, c.steps), num_workers=c.workers)
 
     def train_step(self, batch: torch.Tensor) -> LossTerms:
