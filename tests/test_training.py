@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import random
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from qualiclip import load_model
 from qualiclip.checkpoint import read_checkpoint
 from qualiclip.cli import main
 from qualiclip.degradations import CompositionConfig
+from qualiclip.errors import CheckpointError
 from qualiclip.training import TrainConfig, Trainer, calibrate_logit_scale, train
 from qualiclip.training.cli import add_train_parser, config_from_args
 from qualiclip.training.data import StepBatches, degraded_crop_pair, load_for_crops, overlapping_boxes, rescaled
@@ -25,6 +27,7 @@ from qualiclip.training.losses import (
     positive_ranking_loss,
     qualiclip_loss,
 )
+from qualiclip.training.trainer import restore_rng_states, rng_states
 
 MARGIN_C, MARGIN_R = 0.025, 0.05
 #: A random tiny model ranks blur levels backwards and noise levels forwards: on average about chance.
@@ -268,13 +271,32 @@ def test_resume_reproduces_the_uninterrupted_run(photo_dirs, tmp_path, ema_decay
         config = tiny_config(photo_dirs, tmp_path / "resumed", ema_decay=ema_decay)
         with pytest.raises(KeyboardInterrupt):
             train(config, on_step=stop_at_three)
-        assert torch.load(Path(config.output) / "train_state.pt", weights_only=False)["step"] == 3
+        assert torch.load(Path(config.output) / "train_state.pt", weights_only=True)["step"] == 3
         resumed = train(config, resume=True)
     expected, actual = read_checkpoint(straight.model_path), read_checkpoint(resumed.model_path)
     for key, value in expected.clip_state.items():
         assert torch.allclose(value, actual.clip_state[key], atol=1e-6), key
     logs = [list(csv.reader((Path(p) / "log.csv").open())) for p in (tmp_path / "straight", tmp_path / "resumed")]
     assert [row[:6] for row in logs[0]] == [row[:6] for row in logs[1]]
+
+
+def test_random_states_survive_a_weights_only_round_trip(tmp_path) -> None:
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    np.random.standard_normal()  # leaves a cached Gaussian in numpy's legacy state
+    torch.save(rng_states(), tmp_path / "rng.pt")
+    expected = (random.random(), np.random.standard_normal(3).tolist(), torch.rand(3).tolist())
+    random.seed(0), np.random.seed(0), torch.manual_seed(0)
+    restore_rng_states(torch.load(tmp_path / "rng.pt", weights_only=True))
+    assert (random.random(), np.random.standard_normal(3).tolist(), torch.rand(3).tolist()) == expected
+
+
+def test_unreadable_training_state_is_a_clear_error(photo_dirs, tmp_path) -> None:
+    config = tiny_config(photo_dirs, tmp_path / "run")
+    Path(config.output).mkdir(parents=True)
+    (Path(config.output) / "train_state.pt").write_bytes(b"not a torch file")
+    config.to_json(Path(config.output) / "config.json")
+    with pytest.raises(CheckpointError, match="not a resumable training state"):
+        Trainer(config, resume=True)
 
 
 def test_moving_average_is_what_gets_evaluated_and_written(photo_dirs, tmp_path) -> None:

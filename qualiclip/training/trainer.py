@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import pickle
 import csv
 import random
 import signal
@@ -38,6 +39,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..checkpoint import write_checkpoint
+from ..errors import CheckpointError
 from ..evaluation.synthetic import TypeSummary, rescore, score_synthetic, summarize, write_summary_csv
 from ..imaging import limit_side, to_unit_tensor
 from ..scoring import QualityModel
@@ -103,17 +105,25 @@ def lr_factor(step: int, config: TrainConfig) -> float:
 
 
 def rng_states() -> dict[str, object]:
-    """Python, numpy and torch (CPU and CUDA) random states."""
-    states: dict[str, object] = {"python": random.getstate(), "numpy": np.random.get_state(),
-                                 "torch": torch.get_rng_state()}
+    """Python, numpy and torch (CPU and CUDA) random states, as types ``weights_only`` loading accepts."""
+    name, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+    states: dict[str, object] = {
+        "python": random.getstate(),
+        "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position),
+                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)},
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
 
 
 def restore_rng_states(states: dict[str, object]) -> None:
+    """Undo :func:`rng_states`: every generator continues where it was when the states were taken."""
     random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
+    numpy_state = states["numpy"]
+    np.random.set_state((numpy_state["name"], numpy_state["keys"].numpy().astype(np.uint32),
+                         numpy_state["position"], numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
     torch.set_rng_state(states["torch"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -231,7 +241,10 @@ class Trainer:
         tmp.replace(self.files.state)
 
     def _load_state(self) -> None:
-        state = torch.load(self.files.state, map_location=self.device, weights_only=False)
+        try:  # CPU first: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
+            state = torch.load(self.files.state, map_location="cpu", weights_only=True)
+        except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as err:
+            raise CheckpointError(f"{self.files.state} is not a resumable training state: {err}") from err
         self.clip.visual.load_state_dict(state["visual"])
         self.model.prompt_features = state["prompt_features"].to(self.device)
         self.optimizer.load_state_dict(state["optimizer"])
