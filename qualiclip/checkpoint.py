@@ -43,12 +43,20 @@ class QualityCheckpoint:
     logit_scale: float
 
 
+def load_safely(path: str | Path, expected: str = "a readable PyTorch checkpoint") -> object:
+    """``torch.load(path)`` onto the CPU with ``weights_only=True`` (no arbitrary pickles).
+
+    Any failure becomes a :class:`CheckpointError` saying that ``path`` is not ``expected``.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
+        raise CheckpointError(f"{path} is not {expected}: {err}") from err
+
+
 def read_checkpoint(path: str | Path) -> QualityCheckpoint:
     """Load ``path`` safely (``weights_only=True``) and split it into a :class:`QualityCheckpoint`."""
-    try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
-        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint: {err}") from err
+    raw = load_safely(path)
     if not isinstance(raw, dict):
         raise CheckpointError(f"{path} holds a {type(raw).__name__}, not a QualiCLIP checkpoint dict")
     clip_state = {k[len(CLIP_PREFIX):]: v for k, v in raw.items() if k.startswith(CLIP_PREFIX)}

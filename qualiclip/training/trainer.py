@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import pickle
 import csv
 import random
 import signal
@@ -38,8 +37,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ..checkpoint import write_checkpoint
-from ..errors import CheckpointError
+from ..checkpoint import load_safely, write_checkpoint
 from ..evaluation.synthetic import TypeSummary, rescore, score_synthetic, summarize, write_summary_csv
 from ..imaging import limit_side, to_unit_tensor
 from ..scoring import QualityModel
@@ -241,10 +239,8 @@ class Trainer:
         tmp.replace(self.files.state)
 
     def _load_state(self) -> None:
-        try:  # CPU first: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
-            state = torch.load(self.files.state, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as err:
-            raise CheckpointError(f"{self.files.state} is not a resumable training state: {err}") from err
+        # on the CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
+        state = load_safely(self.files.state, "a resumable training state")
         self.clip.visual.load_state_dict(state["visual"])
         self.model.prompt_features = state["prompt_features"].to(self.device)
         self.optimizer.load_state_dict(state["optimizer"])
