@@ -1,139 +1,15 @@
-"""QualiCLIP Studio: the Gradio UI. Layout and event wiring only; the logic lives in ``studio/``.
+"""QualiCLIP Studio: ``python app.py`` serves the Gradio app (also the entry point of a Hugging Face Space).
 
-Run ``python app.py`` (or import ``demo``). Models load once, here, at start-up; set
-``QUALICLIP_STUDIO_WEIGHTS=PATH`` to start on a specific checkpoint instead of the official one.
+The models load once, here: the official QualiCLIP weights, else the bundled offline model; set
+``QUALICLIP_STUDIO_WEIGHTS=PATH`` to start on one checkpoint instead. The UI is built by
+:func:`studio.layout.build_demo`.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-import gradio as gr
-
-from studio import batch, callbacks, content
-from studio.explanations import ALL_PAIRS, METHOD_CHOICES
-from studio.inputs import checked_image
-from studio.models import get_studio
-from studio.robustness import SWEEP_COLUMNS, degradation_choices
-from studio.views import NO_SCORE_HTML, pair_chart_label
-
-EXAMPLES = sorted(str(p) for p in (Path(__file__).parent / "examples").glob("*.jpg"))
-CONCURRENCY_LIMIT = 2
-CSS = """
-#weights-banner {background: var(--color-accent-soft); padding: 0.4em 1em; border-radius: 8px;}
-.qc-gauge {padding: 0.5em 0;}
-.qc-score-value {font-size: 2.4em; font-weight: 700;}
-.qc-label {font-size: 1.3em; margin-left: 0.4em;}
-.qc-bar {height: 12px; background: var(--neutral-200); border-radius: 6px; overflow: hidden; margin-top: 0.3em;}
-.qc-bar > div {height: 100%;}
-.qc-caption {color: var(--body-text-color-subdued); margin-top: 0.3em;}
-"""
-
-studio = get_studio()
-pairs = studio.primary.prompt_pairs
-pair_choices = [(f"{pos} vs {neg}", i) for i, (pos, neg) in enumerate(pairs)]
-
-with gr.Blocks(title="QualiCLIP Studio") as demo:
-    gr.Markdown(content.HEADER)
-    gr.Markdown(studio.banner, elem_id="weights-banner")
-    with gr.Row():
-        with gr.Column(scale=2):
-            image = checked_image(label="Image", type="filepath", sources=["upload", "clipboard", "webcam"],
-                             elem_id="input-image")
-            gr.Examples(EXAMPLES, inputs=image, label="Examples (click one)")
-        with gr.Column(scale=3):
-            with gr.Tabs():
-                with gr.Tab("Score"):
-                    gauge = gr.HTML(NO_SCORE_HTML, label="Score", elem_id="score-gauge")
-                    pair_plot = gr.BarPlot(x="pair", y="probability", y_lim=[0, 1], x_label_angle=-30,
-                                           sort=[pair_chart_label(p) for p in pairs],
-                                           label="P(positive prompt) per antonym pair", height=300)
-                    with gr.Accordion("Raw result", open=False):
-                        result_json = gr.JSON(label="Result")
-                    gr.Markdown("### What pulls the score up or down?")
-                    with gr.Row():
-                        method = gr.Radio(METHOD_CHOICES, value="gradcam", label="Method")
-                        pair = gr.Dropdown([("All pairs (the score)", ALL_PAIRS), *pair_choices],
-                                           value=ALL_PAIRS, label="Prompt pair")
-                    opacity = gr.Slider(0, 1, value=0.5, step=0.05, label="Heatmap opacity")
-                    with gr.Row():
-                        with gr.Column():
-                            good_map = gr.Image(label="Towards good", interactive=False)
-                            good_caption = gr.Markdown(elem_id="good-caption")
-                        with gr.Column():
-                            bad_map = gr.Image(label="Towards bad", interactive=False)
-                            bad_caption = gr.Markdown(elem_id="bad-caption")
-                    maps = gr.State()
-                with gr.Tab("Robustness"):
-                    with gr.Row():
-                        degradation = gr.Dropdown(degradation_choices(), value="gaussian_blur",
-                                                  label="Distortion type (group › type)")
-                        level = gr.Slider(0, 5, value=3, step=1, label="Level (0 = original)",
-                                          elem_id="level-slider")
-                    with gr.Row():
-                        original_gauge = gr.HTML(elem_id="original-gauge")
-                        degraded_gauge = gr.HTML(elem_id="degraded-gauge")
-                    degraded_image = gr.Image(label="Degraded image", interactive=False)
-                    with gr.Row():
-                        every_type = gr.Checkbox(label="Sweep every type (about 25x longer)")
-                        sweep_button = gr.Button("Sweep levels 0-5", variant="primary")
-                    sweep_summary = gr.Markdown()
-                    sweep_plot = gr.LinePlot(x="level", y="score", color="type", label="Score vs level")
-                    sweep_table = gr.Dataframe(label="Scores per level", headers=SWEEP_COLUMNS, interactive=False,
-                                               column_widths=["180px", *["70px"] * 6, "100px", "180px"])
-                with gr.Tab("Batch"):
-                    files = gr.File(file_count="multiple", label="Image files", type="filepath")
-                    batch_button = gr.Button("Score all files", variant="primary")
-                    batch_table = gr.Dataframe(
-                        label="Results (click a column header to sort)", headers=batch.columns(pairs),
-                        interactive=False, wrap=True,
-                        datatype=["markdown", "str", "number", "str", "str", *["number"] * len(pairs)],
-                        column_widths=["72px", "160px", "80px", "100px", "220px", *["100px"] * len(pairs)])
-                    csv_file = gr.File(label="Download CSV")
-                with gr.Tab("Compare models"):
-                    gr.Markdown("The same image under every model this app knows; unavailable ones say why.")
-                    compare_button = gr.Button("Compare on this image", variant="primary")
-                    compare_table = gr.Dataframe(
-                        label="Models", headers=callbacks.compare_columns(pairs), interactive=False, wrap=True,
-                        column_widths=["160px", "100px", "70px", "90px", "300px", *["100px"] * len(pairs)])
-                with gr.Tab("Learn"):
-                    gr.Markdown(content.LEARN, latex_delimiters=[
-                        {"left": "$$", "right": "$$", "display": True},
-                        {"left": "$", "right": "$", "display": False}])
-                    with gr.Row():
-                        learn_degradation = gr.Dropdown(degradation_choices(), value="gaussian_blur",
-                                                        label="Distortion type")
-                        learn_pair = gr.Dropdown(pair_choices, value=0, label="Prompt pair")
-                        learn_button = gr.Button("Plot for this image", variant="primary")
-                    learn_plot = gr.LinePlot(x="level", y="cosine similarity", color="prompt",
-                                             label="Similarity with each prompt vs level")
-                    learn_table = gr.Dataframe(label="Numbers", interactive=False, headers=[
-                        "level", "sim(positive)", "sim(negative)", "P(positive)", "score"])
-
-    heatmap_io = dict(inputs=[image, method, pair, opacity],
-                      outputs=[good_map, bad_map, good_caption, bad_caption, maps])
-    preview_io = dict(inputs=[image, degradation, level], outputs=[degraded_image, original_gauge, degraded_gauge])
-    scored = image.change(callbacks.score_image, inputs=image, outputs=[gauge, pair_plot, result_json],
-                          api_name="score")
-    scored.success(callbacks.explain_image, **heatmap_io, api_name="heatmaps")
-    scored.success(callbacks.robustness_preview, **preview_io, api_name="robustness")
-    gr.on([method.change, pair.change], callbacks.explain_image, **heatmap_io, api_visibility="private")
-    opacity.release(callbacks.reblend, inputs=[maps, opacity], outputs=[good_map, bad_map], api_visibility="private")
-    gr.on([degradation.change, level.change], callbacks.robustness_preview, **preview_io,
-          trigger_mode="always_last", api_visibility="private")
-    sweep_button.click(callbacks.sweep_image, inputs=[image, degradation, every_type],
-                       outputs=[sweep_plot, sweep_table, sweep_summary], api_name="sweep")
-    batch_button.click(callbacks.batch_score, inputs=files, outputs=[batch_table, csv_file], api_name="batch")
-    compare_button.click(callbacks.compare_models, inputs=image, outputs=compare_table, api_name="compare")
-    learn_button.click(callbacks.learn_similarities, inputs=[image, learn_degradation, learn_pair],
-                       outputs=[learn_plot, learn_table], api_name="similarities")
-
-demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
-
-
-def launch(**options):
-    """Start the server with the app's CSS; ``options`` go to ``demo.launch`` (port, thread lock...)."""
-    return demo.launch(css=CSS, show_error=True, **options)
-
+from studio.layout import build_demo, launch
+from studio.model_slots import WEIGHTS_ENV, load_studio
 
 if __name__ == "__main__":
-    launch()
+    launch(build_demo(load_studio(os.environ.get(WEIGHTS_ENV))))

@@ -54,7 +54,7 @@ def measure(model: QualityModel, image: np.ndarray, repeats: int, full_tower: bo
     Calls are interleaved (one round of every call per repeat) so that load from other processes
     on a shared machine hits all of them alike and the ratios stay meaningful.
     """
-    tensor = model.prepare(image)
+    tensor = model.prepare(image).tensor()
     calls: dict[str, Callable[[], object]] = {
         "plain score (score_batch)": lambda: model.score_batch(tensor[None]),
         "Grad-CAM, both maps (explain)": lambda: explain(model, image, method="gradcam"),

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.results_file import replace_section  # noqa: E402
 from qualiclip import load_model  # noqa: E402
 from qualiclip.architecture import OFFICIAL_ARCH  # noqa: E402
+from qualiclip.formula import quality_from_features  # noqa: E402
 from qualiclip.imaging import normalize  # noqa: E402
-from qualiclip.scoring import quality_from_features  # noqa: E402
 from qualiclip.tiny import make_random_checkpoint  # noqa: E402
 
 SIZES = [(512, 384), (1024, 768), (1920, 1080)]

@@ -208,7 +208,7 @@ def main() -> None:
                 print(f"{name:16s} {distortion:14s} {where:12s} hit={case.hit!s:5s} share={case.mass_share:.2f}",
                       flush=True)
                 cases.append(case)
-    summary = (f"Measured {date.today()}: model {model.arch_label}; method {args.method}, target {args.target}; "
+    summary = (f"Measured {date.today()}: model {model.description}; method {args.method}, target {args.target}; "
                f"level-{args.level} distortion pasted into one quadrant of {len(args.images or photos)} photos "
                f"(longer side {args.longest} px); a hit = the argmax of the \"bad\" map lies in that quadrant.\n\n")
     report = summary + tables(cases, args.grid)

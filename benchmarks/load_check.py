@@ -1,7 +1,7 @@
 """Load check of the running app: concurrent gradio_client requests mixing scores and heatmaps.
 
-Launches ``app.py`` on a free localhost port in this process, warms it up, then submits N requests
-at once (half ``/score``, half ``/heatmaps``, over the example images) and reports per-request
+Serves the app (``studio.layout.build_demo``) on a free localhost port in this process, warms it
+up, then submits N requests at once (half ``/score``, half ``/heatmaps``, over the example images) and reports per-request
 latency from submission to result, queueing included (the app serves 2 requests at a time).
 Exits non-zero if any request fails.
 
@@ -31,8 +31,8 @@ from gradio_client import Client, handle_file  # noqa: E402
 
 from benchmarks.results_file import replace_section  # noqa: E402
 from qualiclip.tiny import make_random_checkpoint  # noqa: E402
-from studio.models import get_studio  # noqa: E402
-from studio.server import running_app  # noqa: E402
+from studio.background_server import running_app  # noqa: E402
+from studio.model_slots import load_studio  # noqa: E402
 
 SECTION = "## App load check (benchmarks/load_check.py)"
 EXAMPLES = sorted((ROOT / "examples").glob("*.jpg"))
@@ -91,8 +91,9 @@ def main() -> int:
     weights = args.weights
     if args.random_arch:
         weights = make_random_checkpoint(Path(tempfile.mkdtemp()) / "random.pth", arch=args.random_arch)
-    with running_app(weights) as url:
-        model = get_studio().primary
+    studio = load_studio(weights)
+    model = studio.primary
+    with running_app(studio) as url:
         client = Client(url, verbose=False)
         single = alone(client)
         scores, heatmaps, errors = run(client, args.requests)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from qualiclip import QualityModel, quality_from_features
 from qualiclip.architecture import NativeResolutionAttentionPool
-from qualiclip.imaging import ImageInput
+from qualiclip.imaging import ImageInput, PreparedImage
 
 from .render import upsample
 from .targets import check_pair
@@ -37,13 +37,14 @@ class AttentionQualityMap:
     values: np.ndarray
 
 
-def attention_quality_map(model: QualityModel, image: ImageInput, pair: int | None = None) -> AttentionQualityMap:
+def attention_quality_map(model: QualityModel, image: ImageInput | PreparedImage,
+                          pair: int | None = None) -> AttentionQualityMap:
     """Dense quality map of ``image`` (after ``model.prepare``, so at the size actually scored)."""
     check_pair(model, pair)
     pool = getattr(model.clip.visual, "attnpool", None)
     if not isinstance(pool, NativeResolutionAttentionPool):
         raise TypeError("the attention quality map needs a ResNet image tower with QualiCLIP's attention pool")
-    tensor = model.prepare(image)
+    tensor = model.prepare(image).pixels
     features = pool_input(model, tensor)
     with torch.inference_mode(), model.autocast():
         tokens = pool(features, all_tokens=True)[:, 0]  # (1 + h*w, D)

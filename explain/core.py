@@ -4,11 +4,11 @@ from __future__ import annotations
 import cv2
 
 from qualiclip import QualityModel, quality_from_features
-from qualiclip.imaging import ImageInput
+from qualiclip.imaging import ImageInput, PreparedImage, to_uint8_rgb
 
 from .attention_map import attention_quality_map
 from .gradcam import CAM_METHODS, PROMPT_AGNOSTIC, cam_maps
-from .render import render_pair, to_uint8_rgb
+from .render import render_pair
 from .results import QualityExplanation
 from .targets import TARGET_KINDS, good_and_bad_targets
 
@@ -16,7 +16,7 @@ from .targets import TARGET_KINDS, good_and_bad_targets
 METHODS = (*CAM_METHODS, "attention")
 
 
-def explain(model: QualityModel, image: ImageInput, method: str = "gradcam", target: str = "score",
+def explain(model: QualityModel, image: ImageInput | PreparedImage, method: str = "gradcam", target: str = "score",
             pair: int | None = None, alpha: float = 0.5, colormap: int = cv2.COLORMAP_JET) -> QualityExplanation:
     """Explain ``model``'s score of ``image`` with two maps: what pulls it towards good / bad.
 
@@ -25,7 +25,8 @@ def explain(model: QualityModel, image: ImageInput, method: str = "gradcam", tar
     location tokens: positive map = local score, negative map = 1 - local score, absolute values).
     ``target`` (CAM methods): ``"score"`` or ``"similarity"``, see :mod:`explain.targets`;
     ``pair``: one antonym pair's index, or None for all pairs. The image is prepared as for
-    scoring (``model.max_side`` applies), and every map matches that scored image.
+    scoring (``model.max_side`` applies; a :class:`PreparedImage` is used as it is), and every map
+    matches that scored image.
 
     Thread-safe without a lock: each call hooks a private frozen copy of the tower's modules,
     and the scoring model is left exactly as it was.
@@ -34,17 +35,17 @@ def explain(model: QualityModel, image: ImageInput, method: str = "gradcam", tar
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     if target not in TARGET_KINDS:
         raise ValueError(f"unknown target kind {target!r}; choose from {', '.join(TARGET_KINDS)}")
-    tensor = model.prepare(image)
-    picture = to_uint8_rgb(tensor)
+    prepared = model.prepare(image)
+    picture = to_uint8_rgb(prepared.pixels)
     style = dict(alpha=alpha, colormap=colormap)
     if method == "attention":
-        dense = attention_quality_map(model, tensor, pair)
+        dense = attention_quality_map(model, prepared, pair)
         positive, negative = render_pair(dense.local_scores, 1.0 - dense.local_scores, picture,
                                          ("locally judged good", "locally judged bad"), scale=1.0, **style)
         note = "gradient-free: each stride-32 cell's own QualiCLIP score; the target kind does not apply"
         return QualityExplanation(dense.score, method, target, pair, positive, negative, picture, note)
     good, bad = good_and_bad_targets(model, target, pair)
-    maps, embeddings = cam_maps(model, tensor, method, (good, bad))
+    maps, embeddings = cam_maps(model, prepared.pixels, method, (good, bad))
     score, _ = quality_from_features(embeddings[:1], model.prompt_features, model.logit_scale)
     positive, negative = render_pair(maps[0], maps[1], picture, (good.label, bad.label), **style)
     note = "prompt-agnostic: both maps show the features' main component" if method in PROMPT_AGNOSTIC else ""

@@ -59,8 +59,9 @@ def cam_maps(model: QualityModel, image: torch.Tensor, method: str, targets: Seq
              fast: bool = True) -> tuple[np.ndarray, torch.Tensor]:
     """Raw maps (T, h, w) >= 0 for each target, and the (T, D) embeddings they were computed from.
 
-    ``image`` is one prepared (3, H, W) image (``model.prepare``); the T targets share one batched
-    forward/backward. ``fast`` uses the pool-only path where the tower has an attention pool.
+    ``image`` is one prepared (3, H, W) image (``model.prepare(...).pixels``, not modified); the T
+    targets share one batched forward/backward. ``fast`` uses the pool-only path where the tower has
+    an attention pool.
     """
     if method not in CAM_METHODS:
         raise ValueError(f"unknown CAM method {method!r}; choose from {', '.join(CAM_METHODS)}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import torch
 
 from .results import Heatmap
 
@@ -70,9 +69,3 @@ def _heatmap(raw: np.ndarray, peak: float, shared: float, image: np.ndarray, lab
     return Heatmap(values=values, overlay=blend(image, values, alpha, colormap), empty=False,
                    message="", label=label, raw_peak=peak)
 
-
-def to_uint8_rgb(image: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(3, H, W) float CPU tensor (``QualityModel.prepare``) or (H, W, 3) float array, values in
-    [0, 1] -> (H, W, 3) uint8 RGB for display."""
-    array = image.permute(1, 2, 0).numpy() if isinstance(image, torch.Tensor) else image
-    return np.clip(np.rint(array * 255), 0, 255).astype(np.uint8)

@@ -16,6 +16,7 @@ from typing import Protocol, Sequence
 import torch
 
 from qualiclip import QualityModel, quality_from_features
+from qualiclip.formula import NEGATIVE, POSITIVE, prompt_row
 
 TARGET_KINDS = ("score", "similarity")
 
@@ -66,9 +67,9 @@ def good_and_bad_targets(model: QualityModel, kind: str = "score",
     if kind == "similarity":
         pairs = range(len(model.prompt_pairs)) if pair is None else [pair]
         return tuple(  # type: ignore[return-value]
-            PromptSimilarity(model.prompt_features, [2 * p + side for p in pairs],
+            PromptSimilarity(model.prompt_features, [prompt_row(p, side) for p in pairs],
                              _similarity_label(model, pair, side))
-            for side in (0, 1)
+            for side in (POSITIVE, NEGATIVE)
         )
     raise ValueError(f"unknown target kind {kind!r}; choose from {', '.join(TARGET_KINDS)}")
 

@@ -8,19 +8,24 @@ Start with :func:`load_model`::
     print(result.score, result.pair_probabilities)
 """
 from .errors import CheckpointError, ImageLoadError, QualiCLIPError, WeightsUnavailableError
-from .models import MODELS, load_model
+from .formula import OFFICIAL_LOGIT_SCALE, quality_from_features
+from .imaging import PreparedImage, prepare
+from .model_registry import MODELS, load_model
 from .prompts import PROMPT_PAIRS
-from .scoring import QualityModel, QualityScore, quality_from_features
+from .scoring import QualityModel, QualityScore
 
 __all__ = [
     "CheckpointError",
     "ImageLoadError",
     "MODELS",
+    "OFFICIAL_LOGIT_SCALE",
     "PROMPT_PAIRS",
+    "PreparedImage",
     "QualiCLIPError",
     "QualityModel",
     "QualityScore",
     "WeightsUnavailableError",
     "load_model",
+    "prepare",
     "quality_from_features",
 ]

@@ -1,5 +1,10 @@
 """Build open_clip CLIP models that run QualiCLIP's way: any input resolution, no download.
 
+Architectures are named configs: this project's own (``model_configs/``) and open_clip's
+built-in ones. Models are built straight from the config (never through open_clip's
+``create_model``, which would also accept ``hf-hub:``/``local-dir:`` names and log a
+"randomly initialised" warning for weights that are loaded right after).
+
 open_clip's ``AttentionPool2d`` adds a fixed positional embedding sized for the training
 resolution (7x7 for RN50 at 224 px). The official QualiCLIP code scores images at their native
 resolution by running the pool *without* that embedding; :class:`NativeResolutionAttentionPool`
@@ -7,18 +12,18 @@ does the same while keeping every parameter, so state-dict keys (and strict load
 """
 from __future__ import annotations
 
-import contextlib
-import logging
+import json
 from pathlib import Path
-from typing import Iterator
 
 import open_clip
 import torch
 import torch.nn.functional as F
 from open_clip.modified_resnet import AttentionPool2d, ModifiedResNet
+from open_clip.tokenizer import DEFAULT_CONTEXT_LENGTH, SimpleTokenizer
+
+from .errors import CheckpointError
 
 MODEL_CONFIG_DIR = Path(__file__).with_name("model_configs")
-open_clip.add_model_config(MODEL_CONFIG_DIR)
 
 #: open_clip architecture of the official checkpoint: OpenAI's RN50 (QuickGELU text tower).
 OFFICIAL_ARCH = "RN50-quickgelu"
@@ -61,32 +66,50 @@ class NativeResolutionAttentionPool(AttentionPool2d):
         return out if all_tokens else out[0]
 
 
+def project_architectures() -> list[str]:
+    """Names of this project's own architecture configs (in ``model_configs/``)."""
+    return sorted(path.stem for path in MODEL_CONFIG_DIR.glob("*.json"))
+
+
+def model_config(arch: str) -> dict:
+    """The config of a known architecture: this project's own, else one of open_clip's built-ins.
+
+    Anything else (``hf-hub:``/``local-dir:`` names, paths, unknown names) is refused, so a
+    checkpoint's ``arch`` can only ever select a config, never fetch or read one.
+    """
+    own = MODEL_CONFIG_DIR / f"{arch}.json"
+    if arch in project_architectures():
+        return json.loads(own.read_text())
+    config = open_clip.get_model_config(arch) if arch in open_clip.list_models() else None
+    if config is None:
+        raise CheckpointError(f"unknown architecture {arch!r}: not one of this project's "
+                              f"({', '.join(project_architectures())}) nor of open_clip's built-in configs")
+    return config
+
+
 def build_clip(arch: str = OFFICIAL_ARCH) -> open_clip.CLIP:
     """Create an untrained open_clip model of ``arch`` (no download) with a native-resolution pool.
 
     Only ModifiedResNet image towers have the attention pool; other towers are returned as
-    open_clip builds them.
+    open_clip builds them. Architectures whose text tower comes from Hugging Face are refused
+    (building them would download its config).
     """
-    with _quiet_random_init_warning():
-        model = open_clip.create_model(arch, pretrained=None)
+    config = model_config(arch)
+    if "hf_model_name" in config.get("text_cfg", {}) or "multimodal_cfg" in config:
+        raise CheckpointError(f"architecture {arch!r} needs Hugging Face components; it is not supported")
+    model_class = open_clip.CustomTextCLIP if config.pop("custom_text", False) else open_clip.CLIP
+    model = model_class(**config)
     visual = model.visual
     if isinstance(visual, ModifiedResNet):
         visual.attnpool.__class__ = NativeResolutionAttentionPool
     return model.eval()
 
 
-@contextlib.contextmanager
-def _quiet_random_init_warning() -> Iterator[None]:
-    """open_clip warns that the model is randomly initialised; here weights always follow."""
-    def keep(record: logging.LogRecord) -> bool:
-        return "initialized randomly" not in record.getMessage()
-
-    root = logging.getLogger()
-    root.addFilter(keep)
-    try:
-        yield
-    finally:
-        root.removeFilter(keep)
+def tokenizer(arch: str) -> SimpleTokenizer:
+    """The text tokenizer of ``arch``: CLIP's BPE tokenizer with the config's context length."""
+    text = model_config(arch).get("text_cfg", {})
+    return SimpleTokenizer(context_length=text.get("context_length", DEFAULT_CONTEXT_LENGTH),
+                           **text.get("tokenizer_kwargs", {}))
 
 
 def trunk_features(visual: ModifiedResNet, images: torch.Tensor) -> torch.Tensor:

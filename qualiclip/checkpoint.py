@@ -24,12 +24,12 @@ from torch import nn
 
 from .architecture import OFFICIAL_ARCH
 from .errors import CheckpointError
+from .formula import OFFICIAL_LOGIT_SCALE
 
 CLIP_PREFIX = "clip_model."
 PROMPTS_KEY = "prompts_features"
 ARCH_KEY = "arch"
 LOGIT_SCALE_KEY = "logit_scale"
-OFFICIAL_LOGIT_SCALE = 100.0
 _MAX_LISTED_KEYS = 8
 
 

@@ -11,43 +11,17 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence, TextIO
+from typing import Sequence, TextIO
 
 from tqdm import tqdm
 
 from .errors import QualiCLIPError
-from .models import MODELS, load_model
+from .evaluation.cli import add_eval_parsers
+from .files import expand_paths, score_files
+from .model_options import add_model_options, model_from_options
 from .prompts import PROMPT_PAIRS
-from .scoring import QualityModel, QualityScore
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".jp2", ".ppm", ".pgm"}
-
-
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; directories replaced by the image files below them, sorted."""
-    found: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
-        else:
-            found.append(path)
-    return found
-
-
-def score_files(model: QualityModel, paths: Sequence[Path], batch_size: int = 8
-                ) -> Iterator[tuple[Path, QualityScore | None, str | None]]:
-    """Yield (path, result, error) per file, in order, batching files whose sizes match."""
-    for start in range(0, len(paths), batch_size):
-        chunk = paths[start:start + batch_size]
-        prepared, failures = {}, {}
-        for path in chunk:
-            try:
-                prepared[path] = model.prepare(path)
-            except QualiCLIPError as err:
-                failures[path] = str(err)
-        results = dict(zip(prepared, model.score(list(prepared.values()), batch_size=batch_size)))
-        for path in chunk:
-            yield path, results.get(path), failures.get(path)
+from .scoring import QualityScore
+from .training.cli import add_train_parser
 
 
 def _csv_header() -> list[str]:
@@ -66,11 +40,11 @@ def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
         print("no image files found", file=err)
         return 1
     try:
-        model = load_model(args.model, args.weights, max_side=args.max_side)
+        model = model_from_options(args)
     except QualiCLIPError as error:
         print(f"error: {error}", file=err)
         return 2
-    print(f"model: {model.arch_label}", file=err)
+    print(f"model: {model.description}", file=err)
     csv_file = open(args.csv, "w", newline="") if args.csv else None
     writer = csv.writer(csv_file) if csv_file else None
     if writer:
@@ -105,16 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     score = commands.add_parser("score", help="score image files or folders")
     score.add_argument("paths", nargs="+", help="image files and/or directories (searched recursively)")
-    score.add_argument("--model", choices=sorted(MODELS), default="qualiclip")
-    score.add_argument("--weights", help="checkpoint file (default: $QUALICLIP_WEIGHTS, then download)")
     score.add_argument("--csv", help="write results to this CSV file as they are computed")
     score.add_argument("--json", action="store_true", help="print results as JSON instead of lines")
-    score.add_argument("--max-side", type=int, default=None,
-                       help="downscale so the longer side is at most this (default: native resolution)")
-    score.add_argument("--batch-size", type=int, default=8)
+    add_model_options(score)
     score.set_defaults(handler=run_score)
-    from .evaluation.cli import add_eval_parsers  # imported here: both modules import this one
-    from .training.cli import add_train_parser
     add_train_parser(commands)
     add_eval_parsers(commands)
     return parser

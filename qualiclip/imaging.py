@@ -3,11 +3,16 @@
 Matches the official preprocessing: RGB, ``ToTensor`` values in [0, 1], CLIP mean/std
 normalisation, native resolution. ``max_side`` is an optional deviation from the official code
 that caps the longer side (aspect kept, antialiased) to bound memory and time on CPU.
+
+:func:`prepare` is the one way an input becomes an image a model scores (a :class:`PreparedImage`);
+the display and layout helpers at the end convert between the model's (3, H, W) tensors and the
+(H, W, 3) arrays that degradations and displays use.
 """
 from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Union
 
@@ -27,6 +32,53 @@ MAX_PIXELS = Image.MAX_IMAGE_PIXELS
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")
 _MEAN = torch.tensor(OPENAI_DATASET_MEAN).view(3, 1, 1)
 _STD = torch.tensor(OPENAI_DATASET_STD).view(3, 1, 1)
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """An image as a model scores it, (3, H, W) float32 in [0, 1], and its size before ``max_side``.
+
+    Decoded once, then shared (e.g. by every callback of one upload), so its pixels are never
+    handed out writable: :meth:`tensor` is a copy, :meth:`array` a read-only view.
+    """
+
+    pixels: torch.Tensor = field(repr=False)
+    #: (width, height) of the decoded image, before any downscale.
+    original_size: tuple[int, int]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) as scored."""
+        return self.pixels.shape[2], self.pixels.shape[1]
+
+    @property
+    def downscaled(self) -> bool:
+        """True when ``max_side`` made the image smaller than it was decoded."""
+        return self.size != self.original_size
+
+    def tensor(self) -> torch.Tensor:
+        """A fresh (3, H, W) copy, free to modify."""
+        return self.pixels.clone()
+
+    def array(self) -> np.ndarray:
+        """Read-only (H, W, 3) float32 view in [0, 1], the degradations' input format."""
+        view = to_hwc(self.pixels).numpy()
+        view.flags.writeable = False
+        return view
+
+
+def prepare(image: ImageInput | PreparedImage, max_side: int | None = None) -> PreparedImage:
+    """Decode and validate ``image``, then cap its longer side at ``max_side`` (None: native size).
+
+    An already prepared image is not decoded again; it is only downscaled further if it exceeds
+    ``max_side``.
+    """
+    if isinstance(image, PreparedImage):
+        if max_side is None or max(image.size) <= max_side:
+            return image
+        return PreparedImage(limit_side(image.pixels, max_side), image.original_size)
+    full = to_unit_tensor(image)
+    return PreparedImage(limit_side(full, max_side), (full.shape[2], full.shape[1]))
 
 
 def open_image(source: str | Path | bytes | BinaryIO) -> Image.Image:
@@ -131,3 +183,19 @@ def limit_side(tensor: torch.Tensor, max_side: int | None) -> torch.Tensor:
 def normalize(batch: torch.Tensor) -> torch.Tensor:
     """Apply CLIP's mean/std normalisation to (..., 3, H, W) unit-range tensors."""
     return (batch - _MEAN.to(batch.device)) / _STD.to(batch.device)
+
+
+def to_hwc(image: torch.Tensor) -> torch.Tensor:
+    """(..., 3, H, W) -> (..., H, W, 3) view: the model's layout to the degradations' and displays'."""
+    return image.movedim(-3, -1)
+
+
+def to_chw(image: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """(..., H, W, 3) array or tensor -> (..., 3, H, W) tensor (a view where possible)."""
+    return torch.as_tensor(image).movedim(-1, -3)
+
+
+def to_uint8_rgb(image: torch.Tensor | np.ndarray) -> np.ndarray:
+    """A (3, H, W) float tensor or an (H, W, 3) float array in [0, 1] -> (H, W, 3) uint8 RGB for display."""
+    array = to_hwc(image).numpy() if isinstance(image, torch.Tensor) else image
+    return np.clip(np.rint(array * 255), 0, 255).astype(np.uint8)

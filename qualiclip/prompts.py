@@ -13,12 +13,3 @@ PROMPT_PAIRS: tuple[PromptPair, ...] = (
     ("Good picture.", "Bad picture."),
 )
 
-
-def flatten_pairs(pairs: tuple[PromptPair, ...] | list[PromptPair]) -> list[str]:
-    """Interleave pairs as [pos0, neg0, pos1, neg1, ...], the row order of ``prompts_features``."""
-    return [text for pair in pairs for text in pair]
-
-
-def pair_label(pair: PromptPair) -> str:
-    """Short label such as 'Sharp image. / Blurry image.' for tables and charts."""
-    return f"{pair[0]} / {pair[1]}"

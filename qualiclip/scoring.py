@@ -1,7 +1,6 @@
-"""QualiCLIP's score: image embedding vs. antonym prompt features, pairwise softmax, mean.
-
-:func:`quality_from_features` is the formula; :class:`QualityModel` wraps a CLIP model, its
-prompt features and the device handling, and scores any supported image input in batches.
+"""QualiCLIP's score for images: :class:`QualityModel` wraps a CLIP model, its prompt features and
+the device handling, and scores any supported image input in batches with the formula of
+:mod:`qualiclip.formula`.
 """
 from __future__ import annotations
 
@@ -14,9 +13,9 @@ import open_clip
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import OFFICIAL_LOGIT_SCALE
-from .imaging import ImageInput, limit_side, normalize, to_unit_tensor
-from .prompts import PROMPT_PAIRS, PromptPair, flatten_pairs
+from .formula import OFFICIAL_LOGIT_SCALE, interleave_pairs, quality_from_features
+from .imaging import ImageInput, PreparedImage, normalize, prepare
+from .prompts import PROMPT_PAIRS, PromptPair
 
 
 @dataclass(frozen=True)
@@ -28,19 +27,6 @@ class QualityScore:
     pair_probabilities: tuple[float, ...]
     #: Cosine similarity of the image embedding with every prompt, [pos0, neg0, pos1, neg1, ...].
     similarities: tuple[float, ...]
-
-
-def quality_from_features(
-    image_features: torch.Tensor, prompt_features: torch.Tensor, logit_scale: float = OFFICIAL_LOGIT_SCALE
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Official formula: (B, D) normalised image features, (2P, D) prompt features -> (B,), (B, P).
-
-    logits = scale * f @ P.T, viewed as (B, P, 2) [positive, negative], softmax over each pair;
-    the score is the mean positive probability.
-    """
-    logits = logit_scale * image_features.float() @ prompt_features.float().T
-    positive = logits.view(logits.shape[0], -1, 2).softmax(dim=-1)[..., 0]
-    return positive.mean(dim=-1), positive
 
 
 def default_device() -> torch.device:
@@ -78,8 +64,8 @@ class QualityModel:
         self.max_side = max_side
 
     @property
-    def arch_label(self) -> str:
-        """Human-readable summary used in banners and reports."""
+    def description(self) -> str:
+        """One line for logs and reports: name, weights file and device."""
         return f"{self.name} ({self.weights_origin}, {self.device.type})"
 
     def autocast(self) -> contextlib.AbstractContextManager:
@@ -88,9 +74,9 @@ class QualityModel:
             return torch.autocast("cuda", dtype=torch.float16)
         return contextlib.nullcontext()
 
-    def prepare(self, image: ImageInput) -> torch.Tensor:
-        """Decode/validate one input and apply ``max_side``: (3, H, W) in [0, 1], on CPU."""
-        return limit_side(to_unit_tensor(image), self.max_side)
+    def prepare(self, image: ImageInput | PreparedImage) -> PreparedImage:
+        """:func:`qualiclip.imaging.prepare` with this model's ``max_side`` (prepared inputs pass through)."""
+        return prepare(image, self.max_side)
 
     def to_model_input(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) unit-range -> normalised, on the model's device, channels-last."""
@@ -110,34 +96,34 @@ class QualityModel:
             similarities = features @ self.prompt_features.T
         return scores.cpu(), pairs.cpu(), similarities.cpu()
 
-    def score(self, images: Sequence[ImageInput], batch_size: int = 8) -> list[QualityScore]:
+    def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8) -> list[QualityScore]:
         """Score each input; same-sized inputs share a forward pass. Order is preserved."""
-        tensors = [self.prepare(image) for image in images]
-        results: list[QualityScore | None] = [None] * len(tensors)
-        for indices in _same_size_batches(tensors, batch_size):
-            scores, pairs, sims = self.score_batch(torch.stack([tensors[i] for i in indices]))
+        prepared = [self.prepare(image) for image in images]
+        results: list[QualityScore] = [None] * len(prepared)  # type: ignore[list-item]  # all filled below
+        for indices in _same_size_batches([image.size for image in prepared], batch_size):
+            scores, pairs, sims = self.score_batch(torch.stack([prepared[i].pixels for i in indices]))
             for row, index in enumerate(indices):
                 results[index] = QualityScore(
                     score=float(scores[row]),
                     pair_probabilities=tuple(pairs[row].tolist()),
                     similarities=tuple(sims[row].tolist()),
                 )
-        return [result for result in results if result is not None]
+        return results
 
 
 def encode_prompts(clip: open_clip.CLIP, tokenizer, prompt_pairs: Sequence[PromptPair]) -> torch.Tensor:
     """(2P, D) normalised text features of the pairs, interleaved positive/negative."""
     device = next(clip.parameters()).device
     with torch.inference_mode():
-        tokens = tokenizer(flatten_pairs(list(prompt_pairs))).to(device)
+        tokens = tokenizer(interleave_pairs(prompt_pairs)).to(device)
         return F.normalize(clip.encode_text(tokens).float(), dim=-1).cpu()
 
 
-def _same_size_batches(tensors: Sequence[torch.Tensor], batch_size: int) -> Iterator[list[int]]:
+def _same_size_batches(sizes: Sequence[tuple[int, int]], batch_size: int) -> Iterator[list[int]]:
     """Indices grouped by image size, in chunks of at most ``batch_size``."""
-    groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for index, tensor in enumerate(tensors):
-        groups[tuple(tensor.shape)].append(index)
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for index, size in enumerate(sizes):
+        groups[size].append(index)
     for indices in groups.values():
         for start in range(0, len(indices), batch_size):
             yield indices[start:start + batch_size]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import open_clip
 import torch
 
-from .architecture import TINY_ARCH, build_clip
-from .checkpoint import OFFICIAL_LOGIT_SCALE, write_checkpoint
+from .architecture import TINY_ARCH, build_clip, tokenizer
+from .checkpoint import write_checkpoint
+from .formula import OFFICIAL_LOGIT_SCALE
 from .prompts import PROMPT_PAIRS
 from .scoring import encode_prompts
 
@@ -17,5 +17,5 @@ def make_random_checkpoint(path: str | Path, arch: str = TINY_ARCH, seed: int = 
     """Write a randomly initialised ``arch`` model with its text-tower prompt features to ``path``."""
     torch.manual_seed(seed)
     clip = build_clip(arch)
-    features = encode_prompts(clip, open_clip.get_tokenizer(arch), PROMPT_PAIRS)
+    features = encode_prompts(clip, tokenizer(arch), PROMPT_PAIRS)
     return write_checkpoint(path, clip, features, arch=arch, logit_scale=logit_scale)

@@ -1,6 +1,6 @@
 """Score many files into one table (thumbnail, name, score, pair probabilities, error) and a CSV.
 
-Files are scored with the CLI's :func:`qualiclip.cli.score_files` (same-sized files share a
+Files are scored with :func:`qualiclip.files.score_files` (same-sized files share a
 forward pass); a file that cannot be read becomes a row with its error instead of failing the batch.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from qualiclip import QualiCLIPError, QualityModel
-from qualiclip.cli import score_files
+from qualiclip.files import score_files
 from qualiclip.imaging import open_image
 from qualiclip.prompts import PromptPair
 

@@ -1,8 +1,7 @@
-"""Static text of the app: the header and the Learn tab's explanation of the score."""
+"""Text of the app: the header and the Learn tab's explanation of the score."""
 from __future__ import annotations
 
-from qualiclip import PROMPT_PAIRS
-from qualiclip.checkpoint import OFFICIAL_LOGIT_SCALE
+from qualiclip import OFFICIAL_LOGIT_SCALE, PROMPT_PAIRS
 
 from .inputs import LIMITS_TEXT
 
@@ -11,11 +10,20 @@ How good does a photo look, without any human ratings? [QualiCLIP](https://arxiv
 compares a CLIP image embedding with 7 pairs of opposite prompts and gives a score from 0 (bad) to 1 (good).
 {LIMITS_TEXT}"""
 
-_PAIR_PROBABILITY = r"$$p_i = \frac{e^{S\, f\cdot t_i^+}}{e^{S\, f\cdot t_i^+} + e^{S\, f\cdot t_i^-}}$$".replace(
-    "S", f"{OFFICIAL_LOGIT_SCALE:g}")
+_PAIR_PROBABILITY = r"$$p_i = \frac{e^{S\, f\cdot t_i^+}}{e^{S\, f\cdot t_i^+} + e^{S\, f\cdot t_i^-}}$$"
 _PROMPT_ROWS = "\n".join(f"| {i} | {pos} | {neg} |" for i, (pos, neg) in enumerate(PROMPT_PAIRS))
 
-LEARN = f"""## How the score is computed
+
+def learn_markdown(logit_scale: float) -> str:
+    """The Learn tab's explanation, with the logit scale of the model actually loaded."""
+    scale = f"{logit_scale:.4g}"
+    if logit_scale != OFFICIAL_LOGIT_SCALE:
+        scale += f"; this model's own scale, the official QualiCLIP uses {OFFICIAL_LOGIT_SCALE:g}"
+    probability = _PAIR_PROBABILITY.replace("S", f"{logit_scale:.4g}")
+    return _LEARN.replace("<scale>", scale).replace("<pair probability>", probability)
+
+
+_LEARN = f"""## How the score is computed
 1. The image goes through CLIP's ResNet-50 image encoder **at its own resolution** (QualiCLIP drops the
    fixed-size positional embedding of the attention pool), giving an embedding $f$, scaled to length 1.
 2. Seven pairs of opposite prompts were encoded once by CLIP's text encoder, giving unit vectors
@@ -25,10 +33,10 @@ LEARN = f"""## How the score is computed
 |---|---|---|
 {_PROMPT_ROWS}
 
-3. For each pair, a softmax over the two cosine similarities (scaled by {OFFICIAL_LOGIT_SCALE:g}) gives the
+3. For each pair, a softmax over the two cosine similarities (scaled by <scale>) gives the
    probability that the positive prompt fits better:
 
-{_PAIR_PROBABILITY}
+<pair probability>
 
 4. The score is the mean over the pairs: $q = \\frac{{1}}{{7}}\\sum_{{i=1}}^{{7}} p_i$, a number in [0, 1].
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explain import NO_EVIDENCE, Heatmap, blend, explain
-from qualiclip import QualityModel
+from qualiclip import PreparedImage, QualityModel
 
 #: Methods offered in the UI: (label, ``explain`` method name).
 METHOD_CHOICES = (("Grad-CAM", "gradcam"), ("Grad-CAM++", "gradcam++"),
@@ -33,7 +33,7 @@ class Maps:
                      for heat in (self.positive, self.negative))
 
 
-def compute_maps(model: QualityModel, image: object, method: str, pair: int) -> Maps:
+def compute_maps(model: QualityModel, image: PreparedImage, method: str, pair: int) -> Maps:
     """Run :func:`explain.explain` (thread-safe: private module copies per call) for one pair or all."""
     result = explain(model, image, method=method, pair=None if pair == ALL_PAIRS else int(pair))
     return Maps(result.image, result.positive, result.negative)

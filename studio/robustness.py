@@ -12,16 +12,15 @@ import pandas as pd
 import torch
 
 from qualiclip import QualityModel
-from qualiclip.degradations import (DEGRADATIONS, GROUP_LABELS, GROUPS, MAX_LEVEL, apply_degradation,
-                                   degradation_levels)
+from qualiclip.degradations import ALL_LEVELS, DEGRADATIONS, GROUP_LABELS, GROUPS, apply_degradation, degraded_series
+from qualiclip.imaging import to_chw
 
 #: Seed of the stochastic distortions (noise, jitter...): preview, sweep and Learn plot agree.
 SEED = 0
 #: A score may rise by this much between levels (numerical noise) and still count as falling.
 MONOTONE_TOLERANCE = 1e-3
-LEVELS = tuple(range(MAX_LEVEL + 1))
 #: Columns of a :func:`sweep` table.
-SWEEP_COLUMNS = ["label", *(f"L{level}" for level in LEVELS), "monotone", "type"]
+SWEEP_COLUMNS = ["label", *(f"L{level}" for level in ALL_LEVELS), "monotone", "type"]
 
 Scores = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -42,10 +41,10 @@ def degrade(image: np.ndarray, name: str, level: int) -> np.ndarray:
     return apply_degradation(image, name, int(level), SEED)
 
 
-def score_levels(model: QualityModel, image: np.ndarray, name: str, levels: Sequence[int] = LEVELS) -> Scores:
+def score_levels(model: QualityModel, image: np.ndarray, name: str, levels: Sequence[int] = ALL_LEVELS) -> Scores:
     """Scores, pair probabilities and similarities of ``image`` at each level, in one forward pass."""
-    batch = np.stack(degradation_levels(image, name, levels, SEED))
-    return model.score_batch(torch.from_numpy(batch).permute(0, 3, 1, 2))
+    batch = np.stack(degraded_series(image, name, levels, SEED))
+    return model.score_batch(to_chw(batch))
 
 
 def falls_monotonically(scores: Sequence[float], tolerance: float = MONOTONE_TOLERANCE) -> bool:
@@ -62,13 +61,13 @@ def sweep(model: QualityModel, image: np.ndarray, names: Iterable[str],
     rows, pristine = [], None
     for index, name in enumerate(names):
         on_type(index, name)
-        levels = LEVELS if pristine is None else LEVELS[1:]
+        levels = ALL_LEVELS if pristine is None else ALL_LEVELS[1:]
         scores = score_levels(model, image, name, levels)[0].tolist()
         if pristine is None:
             pristine, scores = scores[0], scores[1:]
         series = [pristine, *scores]
         rows.append({"type": name, "label": type_label(name),
-                     **{f"L{level}": round(s, 4) for level, s in zip(LEVELS, series)},
+                     **{f"L{level}": round(s, 4) for level, s in zip(ALL_LEVELS, series)},
                      "monotone": falls_monotonically(series)})
     return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
 
@@ -78,7 +77,7 @@ def sweep_lines(table: pd.DataFrame) -> pd.DataFrame:
 
     Levels are strings ('0'..'5') so the plot's axis shows whole levels only.
     """
-    long = table.melt(id_vars=["label"], value_vars=[f"L{level}" for level in LEVELS],
+    long = table.melt(id_vars=["label"], value_vars=[f"L{level}" for level in ALL_LEVELS],
                       var_name="level", value_name="score")
     long["level"] = long["level"].str[1:]
     return long.rename(columns={"label": "type"}).sort_values(["type", "level"], ignore_index=True)

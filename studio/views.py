@@ -9,6 +9,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from qualiclip.imaging import PreparedImage
 from qualiclip.prompts import PromptPair
 
 #: (upper bound, label): a score below the bound gets the label. QualiCLIP scores are relative
@@ -39,6 +40,14 @@ def gauge_html(score: float, caption: str = "") -> str:
         f'<div class="qc-bar"><div style="width:{100 * score:.1f}%;background:{colour}"></div></div>'
         f"{note}</div>"
     )
+
+
+def scale_notice(image: PreparedImage) -> str:
+    """One sentence saying whether the image was downscaled for scoring."""
+    (w, h), (ow, oh) = image.size, image.original_size
+    if not image.downscaled:
+        return f"Scored at full resolution, {w}x{h} px."
+    return f"Downscaled from {ow}x{oh} to {w}x{h} px for scoring (longer side capped for speed)."
 
 
 def pair_name(pair: PromptPair) -> str:

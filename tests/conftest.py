@@ -11,6 +11,7 @@ from skimage import data
 
 from qualiclip import QualityModel, load_model
 from qualiclip.tiny import make_random_checkpoint
+from studio.model_slots import Studio, load_studio
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,12 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tiny_checkpoint: Path) -> QualityModel:
     return load_model(weights=tiny_checkpoint)
+
+
+@pytest.fixture(scope="session")
+def tiny_studio(tiny_checkpoint: Path) -> Studio:
+    """The app's models as the app loads them when given one checkpoint: here the tiny random one."""
+    return load_studio(tiny_checkpoint)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.server import running_app
+from studio.background_server import running_app
+from studio.model_slots import Studio
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
 
 
 @pytest.fixture(scope="module")
-def app_url(tiny_checkpoint: Path) -> Iterator[str]:
-    with running_app(tiny_checkpoint) as url:
+def app_url(tiny_studio: Studio) -> Iterator[str]:
+    with running_app(tiny_studio) as url:
         yield url
 
 

@@ -11,12 +11,13 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from studio.server import running_app
+from studio.background_server import running_app
+from studio.model_slots import Studio
 
 
 @pytest.fixture(scope="module")
-def client(tiny_checkpoint: Path) -> Iterator[Client]:
-    with running_app(tiny_checkpoint) as url:
+def client(tiny_studio: Studio) -> Iterator[Client]:
+    with running_app(tiny_studio) as url:
         yield Client(url, verbose=False)
 
 

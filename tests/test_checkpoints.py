@@ -1,6 +1,11 @@
 """Official checkpoint format: round trip, strict refusal, prompt features, weight resolution."""
 from __future__ import annotations
 
+import http.server
+import logging
+import socket
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -8,9 +13,10 @@ import pytest
 import torch
 
 from qualiclip import CheckpointError, QualityModel, WeightsUnavailableError, load_model
+from qualiclip.architecture import TINY_ARCH, build_clip, tokenizer
 from qualiclip.checkpoint import CLIP_PREFIX, PROMPTS_KEY, read_checkpoint
-from qualiclip.models import MODELS
-from qualiclip.weights import QUALICLIP_ENV, RemoteWeights, resolve_weights
+from qualiclip.model_registry import MODELS
+from qualiclip.weight_files import QUALICLIP_ENV, RemoteWeights, download, resolve_weights
 
 
 def _raw(path: Path) -> dict:
@@ -89,13 +95,12 @@ def test_a_dict_without_clip_weights_is_refused(tmp_path: Path) -> None:
 def test_bare_clip_state_dict_uses_the_text_tower(tiny_model: QualityModel, tmp_path: Path,
                                                   photo: np.ndarray) -> None:
     from qualiclip.scoring import encode_prompts
-    import open_clip
 
     raw = {k: v for k, v in tiny_model.clip.state_dict().items()}
     raw["arch"] = "qualiclip-tiny"
     torch.save(raw, tmp_path / "bare.pth")
     model = load_model(weights=tmp_path / "bare.pth")
-    expected = encode_prompts(tiny_model.clip, open_clip.get_tokenizer("qualiclip-tiny"), model.prompt_pairs)
+    expected = encode_prompts(tiny_model.clip, tokenizer("qualiclip-tiny"), model.prompt_pairs)
     torch.testing.assert_close(model.prompt_features, expected)
 
 
@@ -124,7 +129,7 @@ def test_offline_download_fails_fast_with_every_way_named(tmp_path: Path, monkey
 def test_official_model_names_url_env_and_flag_when_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path))
     monkeypatch.delenv(QUALICLIP_ENV, raising=False)
-    monkeypatch.setattr("qualiclip.weights._probe", _refuse)
+    monkeypatch.setattr("qualiclip.weight_files._probe", _refuse)
     with pytest.raises(WeightsUnavailableError) as caught:
         load_model("qualiclip")
     assert MODELS["qualiclip"].remote.url in str(caught.value)
@@ -137,7 +142,7 @@ def _refuse(url: str, timeout: float) -> None:
 
 def test_weights_come_from_path_then_env_then_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
-    monkeypatch.setattr("qualiclip.weights._probe", _refuse)
+    monkeypatch.setattr("qualiclip.weight_files._probe", _refuse)
     remote = RemoteWeights(url="http://127.0.0.1:9/w.pth", filename="w.pth", env_var="TEST_WEIGHTS")
     explicit, from_env, cached = (tmp_path / name for name in ("explicit.pth", "env.pth", "hub/checkpoints/w.pth"))
     cached.parent.mkdir(parents=True)
@@ -150,3 +155,55 @@ def test_weights_come_from_path_then_env_then_cache(tmp_path: Path, monkeypatch:
     assert resolve_weights(remote) == cached
     with pytest.raises(WeightsUnavailableError, match="does not exist"):
         resolve_weights(remote, tmp_path / "missing.pth")
+
+
+def test_a_custom_checkpoint_is_named_after_its_file(tiny_checkpoint: Path) -> None:
+    assert load_model(weights=tiny_checkpoint).name == tiny_checkpoint.name
+    assert load_model("qualiclip-offline").name == "qualiclip-offline"
+
+
+@pytest.mark.parametrize("arch", ["hf-hub:someone/repo", "local-dir:/tmp", "/etc/passwd", "no-such-arch"])
+def test_a_checkpoint_arch_only_selects_a_known_config(tiny_model: QualityModel, tmp_path: Path, arch: str) -> None:
+    payload = {CLIP_PREFIX + k: v for k, v in tiny_model.clip.state_dict().items()}
+    payload["arch"] = arch
+    torch.save(payload, tmp_path / "hostile.pth")
+    with pytest.raises(CheckpointError, match="unknown architecture"):
+        load_model(weights=tmp_path / "hostile.pth")
+
+
+def test_building_a_model_logs_nothing_and_leaves_logging_alone(caplog: pytest.LogCaptureFixture) -> None:
+    root = logging.getLogger()
+    filters = list(root.filters)
+    with caplog.at_level(logging.INFO):
+        build_clip(TINY_ARCH)
+    assert caplog.records == [] and root.filters == filters
+
+
+class _Stalling(http.server.BaseHTTPRequestHandler):
+    """Sends the headers and a little data of a large file, then stops sending."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.send_response(200)
+        self.send_header("Content-Length", str(10 ** 6))
+        self.end_headers()
+        self.wfile.write(b"x" * 1000)
+        self.wfile.flush()
+        time.sleep(5)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_stalled_download_times_out_per_call_and_leaves_no_file(tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Stalling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.perf_counter()
+        with pytest.raises(OSError):
+            download(f"http://127.0.0.1:{server.server_address[1]}/big.pth", tmp_path / "cache" / "big.pth",
+                     stall_timeout=1.0)
+        assert time.perf_counter() - started < 4.0
+        assert socket.getdefaulttimeout() is None  # nothing process-wide was changed
+        assert list((tmp_path / "cache").iterdir()) == []
+    finally:
+        server.shutdown()

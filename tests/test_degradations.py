@@ -18,8 +18,8 @@ from qualiclip.degradations import (
     CompositionConfig,
     apply_composition,
     apply_degradation,
-    degradation_levels,
     degradation_names,
+    degraded_series,
     sample_composition,
     sample_degradation,
     sample_level_series,
@@ -66,13 +66,13 @@ def test_registry_has_the_table_types_and_monotone_variants() -> None:
     assert set(MONOTONE_NAMES) == set(ALL_NAMES) - set(NON_MONOTONE)
     for name, spec in DEGRADATIONS.items():
         assert spec.name == name and name in GROUPS[spec.group] and spec.label
-        assert len(spec.levels) == MAX_LEVEL
+        assert len(spec.parameters) == MAX_LEVEL
     assert degradation_names(group="noise") == GROUPS["noise"]
 
 
 @pytest.mark.parametrize("original,variant", NON_MONOTONE.items())
 def test_monotone_variants_are_one_directional_and_keep_the_magnitude(original: str, variant: str) -> None:
-    table, levels = DEGRADATIONS[original].levels, np.array(DEGRADATIONS[variant].levels)
+    table, levels = DEGRADATIONS[original].parameters, np.array(DEGRADATIONS[variant].parameters)
     magnitudes = np.abs(levels)
     assert np.all(np.diff(magnitudes) > 0) and magnitudes[0] > 0
     assert len(set(np.sign(levels))) == 1
@@ -136,8 +136,8 @@ def test_same_seed_same_output_and_seed_matters_only_if_stochastic(name: str, sm
     assert (not np.array_equal(first, other)) == DEGRADATIONS[name].stochastic
 
 
-def test_degradation_levels_replay_one_random_stream(small: np.ndarray) -> None:
-    series = degradation_levels(small, "white_noise", seed=(4, 2))
+def test_degraded_series_replay_one_random_stream(small: np.ndarray) -> None:
+    series = degraded_series(small, "white_noise", seed=(4, 2))
     assert len(series) == MAX_LEVEL + 1
     np.testing.assert_array_equal(series[0], small)
     for level, image in enumerate(series):
@@ -145,7 +145,7 @@ def test_degradation_levels_replay_one_random_stream(small: np.ndarray) -> None:
     # same noise field, only scaled: the level-2 and level-5 residuals are strongly correlated
     residual_2, residual_5 = (series[i] - small for i in (2, 5))
     assert np.corrcoef(residual_2.ravel(), residual_5.ravel())[0, 1] > 0.8
-    as_tensor = degradation_levels(torch.from_numpy(small), "jitter", levels=[3], seed=1)[0]
+    as_tensor = degraded_series(torch.from_numpy(small), "jitter", levels=[3], seed=1)[0]
     assert isinstance(as_tensor, torch.Tensor)
     np.testing.assert_array_equal(as_tensor.numpy(), apply_degradation(small, "jitter", 3, rng=1))
 
@@ -205,7 +205,7 @@ def test_composition_distribution() -> None:
 
 def test_composition_respects_config() -> None:
     rng = np.random.default_rng(1)
-    config = CompositionConfig(min_groups=2, max_groups=2, levels=(2, 4), groups=("blur", "brightness", "noise"),
+    config = CompositionConfig(min_groups=2, max_groups=2, level_choices=(2, 4), groups=("blur", "brightness", "noise"),
                                monotone_only=False)
     names = set()
     for _ in range(500):
@@ -216,7 +216,7 @@ def test_composition_respects_config() -> None:
     with pytest.raises(ValueError):
         CompositionConfig(max_groups=8)
     with pytest.raises(ValueError):
-        CompositionConfig(levels=(0, 1))
+        CompositionConfig(level_choices=(0, 1))
     with pytest.raises(ValueError):
         CompositionConfig(groups=("nope",))
 

@@ -25,7 +25,7 @@ from qualiclip.evaluation import (
     srcc,
     summarize,
 )
-from qualiclip.imaging import to_unit_tensor
+from qualiclip.imaging import PreparedImage, prepare
 from qualiclip.scoring import QualityScore
 
 
@@ -39,12 +39,13 @@ class StubModel:
         self.rule = rule
         self.scored: list[torch.Tensor] = []
 
-    def prepare(self, image) -> torch.Tensor:
-        return to_unit_tensor(image)
+    def prepare(self, image) -> PreparedImage:
+        return prepare(image)
 
     def score(self, images, batch_size: int = 8) -> list[QualityScore]:
-        self.scored.extend(images)
-        return [QualityScore(float(self.rule(image)), (), (0.0, 0.0)) for image in images]
+        tensors = [prepare(image).pixels for image in images]
+        self.scored.extend(tensors)
+        return [QualityScore(float(self.rule(image)), (), (0.0, 0.0)) for image in tensors]
 
 
 def sharpness(image: torch.Tensor) -> torch.Tensor:
@@ -81,9 +82,8 @@ def test_pairwise_accuracy_counts_correct_pairs_and_half_ties() -> None:
 
 # -- synthetic evaluation -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def small_photos(photo: np.ndarray) -> dict[str, torch.Tensor]:
-    image = torch.from_numpy(photo).permute(2, 0, 1).float() / 255.0
-    return {"a": image[:, :96, :96].contiguous(), "b": image[:, 32:, 16:112].contiguous()}
+def small_photos(photo: np.ndarray) -> dict[str, PreparedImage]:
+    return {"a": prepare(photo[:96, :96]), "b": prepare(photo[32:, 16:112])}
 
 
 def test_synthetic_known_case_blur_versus_sharpness(small_photos) -> None:

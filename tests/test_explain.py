@@ -81,7 +81,7 @@ def test_prompt_agnostic_method_says_so(tiny_model: QualityModel, photo: np.ndar
 @pytest.mark.parametrize("target", ["score", "similarity"])
 def test_pool_only_path_equals_full_tower(tiny_model: QualityModel, photo: np.ndarray, method: str,
                                           target: str) -> None:
-    image = tiny_model.prepare(photo)
+    image = tiny_model.prepare(photo).tensor()
     targets = good_and_bad_targets(tiny_model, target, pair=1)
     fast, fast_embeddings = cam_maps(tiny_model, image, method, targets)
     full, full_embeddings = cam_maps(tiny_model, image, method, targets, fast=False)
@@ -97,7 +97,7 @@ def test_model_is_left_exactly_as_it_was(tiny_model: QualityModel, photo: np.nda
     hooks = _modules_hooks(tiny_model)
     for method in METHODS:
         explain(tiny_model, photo, method=method)
-    cam_maps(tiny_model, tiny_model.prepare(photo), "gradcam", good_and_bad_targets(tiny_model), fast=False)
+    cam_maps(tiny_model, tiny_model.prepare(photo).tensor(), "gradcam", good_and_bad_targets(tiny_model), fast=False)
     assert _modules_hooks(tiny_model) == hooks == 0
     for name, p in tiny_model.clip.named_parameters():
         assert p.requires_grad == flags[name]
@@ -191,7 +191,7 @@ def test_vit_tower_goes_through_the_reshape_transform() -> None:
     model = QualityModel(clip, F.normalize(torch.randn(14, 32), dim=-1), name="vit", weights_origin="test",
                          device="cpu")
     image = np.random.default_rng(4).random((64, 64, 3), dtype=np.float32)
-    maps, _ = cam_maps(model, model.prepare(image), "gradcam", good_and_bad_targets(model, "similarity"))
+    maps, _ = cam_maps(model, model.prepare(image).tensor(), "gradcam", good_and_bad_targets(model, "similarity"))
     assert maps.shape == (2, 4, 4) and maps.max() > 0
     result = explain(model, image, method="gradcam++")
     _check_heatmaps(result, (64, 64))

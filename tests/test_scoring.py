@@ -64,7 +64,7 @@ def test_odd_sizes_give_finite_scores_in_unit_range(tiny_model: QualityModel, si
 
 
 def test_native_resolution_is_kept(tiny_model: QualityModel, photo: np.ndarray) -> None:
-    assert tuple(tiny_model.prepare(photo).shape) == (3, *photo.shape[:2])
+    assert tuple(tiny_model.prepare(photo).tensor().shape) == (3, *photo.shape[:2])
 
 
 def test_batched_equals_one_by_one(tiny_model: QualityModel, photo: np.ndarray) -> None:
@@ -83,10 +83,10 @@ def test_max_side_caps_longer_side_keeping_aspect(tiny_checkpoint, photo: np.nda
     from qualiclip import load_model
 
     model = load_model(weights=tiny_checkpoint, max_side=64)
-    assert tuple(model.prepare(photo).shape) == (3, 64, 64)
+    assert tuple(model.prepare(photo).tensor().shape) == (3, 64, 64)
     wide = np.zeros((64, 256, 3), dtype=np.uint8)
-    assert tuple(model.prepare(wide).shape) == (3, 16 * 2, 64 * 2), "short side kept at 32 px"
+    assert tuple(model.prepare(wide).tensor().shape) == (3, 16 * 2, 64 * 2), "short side kept at 32 px"
     [result] = model.score([np.zeros((40, 1536, 3), dtype=np.uint8)])
     assert 0.0 <= result.score <= 1.0
     small = np.zeros((40, 60, 3), dtype=np.uint8)
-    assert tuple(model.prepare(small).shape) == (3, 40, 60), "never upscales"
+    assert tuple(model.prepare(small).tensor().shape) == (3, 40, 60), "never upscales"

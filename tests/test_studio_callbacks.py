@@ -11,24 +11,22 @@ from PIL import Image
 
 from explain import NO_EVIDENCE, Heatmap
 from qualiclip import MODELS, WeightsUnavailableError, load_model
-from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS
+from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS, apply_degradation
 from qualiclip.imaging import MAX_PIXELS
-from qualiclip.models import ModelSpec
-from studio import callbacks, inputs, models, robustness
+from qualiclip.model_registry import BUNDLED_DIR, ModelSpec
+from studio import inputs, model_slots, robustness
+from studio.callbacks import Callbacks
+from studio.content import learn_markdown
 from studio.explanations import ALL_PAIRS, caption
-from studio.models import CPU_MAX_SIDE, WEIGHTS_ENV, ModelSlot, Studio, get_studio, load_studio
-from studio.views import BANDS, NO_SCORE_HTML, quality_label
+from studio.layout import build_demo
+from studio.model_slots import CPU_MAX_SIDE, WEIGHTS_ENV, ModelSlot, Studio, load_studio
+from studio.views import NO_SCORE_HTML, gauge_html, quality_label
 
 
-@pytest.fixture(scope="module", autouse=True)
-def tiny_studio(tiny_checkpoint: Path) -> Studio:
-    """Every callback runs on the tiny checkpoint, selected the way the app does: by env var."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv(WEIGHTS_ENV, str(tiny_checkpoint))
-    get_studio.cache_clear()
-    yield get_studio()
-    patch.undo()
-    get_studio.cache_clear()
+@pytest.fixture(scope="module")
+def handlers(tiny_studio: Studio) -> Callbacks:
+    """Every callback runs on the tiny checkpoint, loaded the way the app loads one checkpoint."""
+    return Callbacks(tiny_studio)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +45,8 @@ def count_forwards(tiny_studio: Studio, monkeypatch: pytest.MonkeyPatch) -> list
     return calls
 
 
-def test_score_image_matches_the_library(tiny_studio: Studio, photo_path: str) -> None:
-    gauge, pairs, result = callbacks.score_image(photo_path)
+def test_score_image_matches_the_library(handlers: Callbacks, tiny_studio: Studio, photo_path: str) -> None:
+    gauge, pairs, result = handlers.score_image(photo_path)
     [expected] = tiny_studio.primary.score([photo_path])
     assert result["score"] == pytest.approx(expected.score, abs=1e-4)
     assert list(result["pair_probabilities"].values()) == pytest.approx(expected.pair_probabilities, abs=1e-4)
@@ -59,18 +57,18 @@ def test_score_image_matches_the_library(tiny_studio: Studio, photo_path: str) -
     assert result["notice"] == "Scored at full resolution, 64x64 px."
 
 
-def test_large_image_is_downscaled_with_a_notice(tmp_path: Path) -> None:
+def test_large_image_is_downscaled_with_a_notice(handlers: Callbacks, tmp_path: Path) -> None:
     path = tmp_path / "wide.png"
     Image.new("RGB", (2 * CPU_MAX_SIDE, 80), (120, 80, 40)).save(path)
-    gauge, _, result = callbacks.score_image(str(path))
+    gauge, _, result = handlers.score_image(str(path))
     assert result["scored_size"] == [CPU_MAX_SIDE, 40] and result["original_size"] == [2 * CPU_MAX_SIDE, 80]
     assert f"Downscaled from {2 * CPU_MAX_SIDE}x80 to {CPU_MAX_SIDE}x40" in gauge
 
 
-def test_thin_strip_keeps_the_minimum_side_when_downscaled(tmp_path: Path) -> None:
+def test_thin_strip_keeps_the_minimum_side_when_downscaled(handlers: Callbacks, tmp_path: Path) -> None:
     path = tmp_path / "strip.png"
     Image.new("RGB", (2 * CPU_MAX_SIDE, 40)).save(path)  # the plain cap would make it 20 px high
-    _, _, result = callbacks.score_image(str(path))
+    _, _, result = handlers.score_image(str(path))
     assert result["scored_size"] == [round(2 * CPU_MAX_SIDE * 32 / 40), 32]
     assert 0.0 <= result["score"] <= 1.0
 
@@ -92,55 +90,58 @@ def _bomb(path: Path) -> None:
     (lambda p: Image.new("RGB", (16, 200)).save(p, format="PNG"), "at least 32 px"),
     (_bomb, "too large"),
 ], ids=["missing", "not-an-image", "corrupt", "tiny", "decompression-bomb"])
-def test_bad_input_is_a_gradio_error(tmp_path: Path, make, message: str) -> None:
+def test_bad_input_is_a_gradio_error(handlers: Callbacks, tmp_path: Path, make, message: str) -> None:
     path = None
     if make is not None:
         path = tmp_path / "input.img"
         make(path)
-    for callback in (callbacks.compare_models, lambda image: callbacks.sweep_image(image, "jpeg", False),
-                     lambda image: callbacks.learn_similarities(image, "jpeg", 0)):
+    for callback in (handlers.compare_models, lambda image: handlers.sweep_image(image, "jpeg", False),
+                     lambda image: handlers.learn_similarities(image, "jpeg", 0)):
         with pytest.raises(gr.Error, match=message):
             callback(None if path is None else str(path))
     if path is not None:
-        for callback in (callbacks.score_image, lambda image: callbacks.explain_image(image, "gradcam", -1, 0.5),
-                         lambda image: callbacks.robustness_preview(image, "jpeg", 2)):
+        for callback in (handlers.score_image, lambda image: handlers.explain_image(image, "gradcam", -1, 0.5),
+                         lambda image: handlers.robustness_preview(image, "jpeg", 2)):
             with pytest.raises(gr.Error, match=message):
                 callback(str(path))
 
 
-def test_removing_the_image_clears_the_live_outputs() -> None:
-    assert callbacks.score_image(None) == (NO_SCORE_HTML, None, None)
-    assert callbacks.explain_image(None, "gradcam", ALL_PAIRS, 0.5) == (None, None, "", "", None)
-    assert callbacks.robustness_preview(None, "jpeg", 3) == (None, "", "")
+def test_removing_the_image_clears_the_live_outputs(handlers: Callbacks) -> None:
+    assert handlers.score_image(None) == (NO_SCORE_HTML, None, None)
+    assert handlers.explain_image(None, "gradcam", ALL_PAIRS, 0.5) == (None, None, "", "", None)
+    assert handlers.robustness_preview(None, "jpeg", 3) == (None, "", "")
 
 
 def test_quality_label_bands() -> None:
     assert [quality_label(s) for s in (0.0, 0.19, 0.2, 0.5, 0.79, 0.8, 1.0)] == [
         "Very poor", "Very poor", "Poor", "Fair", "Good", "Excellent", "Excellent"]
-    assert len(BANDS) == 5
+    assert "Poor" in gauge_html(0.25) and "width:25.0%" in gauge_html(0.25)
+    assert "Excellent" in gauge_html(1.0) and "width:100.0%" in gauge_html(1.0)
 
 
 @pytest.mark.parametrize("method", ["gradcam", "gradcam++", "attention"])
-def test_explain_image_gives_two_overlays_and_reblends(photo_path: str, method: str) -> None:
-    good, bad, good_text, bad_text, maps = callbacks.explain_image(photo_path, method, ALL_PAIRS, 0.5)
+def test_explain_image_gives_two_overlays_and_reblends(handlers: Callbacks, photo_path: str, method: str) -> None:
+    good, bad, good_text, bad_text, maps = handlers.explain_image(photo_path, method, ALL_PAIRS, 0.5)
     assert good.shape == bad.shape == (64, 64, 3) and good.dtype == np.uint8
     assert good_text.startswith("**Towards good**") and bad_text.startswith("**Towards bad**")
-    clear_good, clear_bad = callbacks.reblend(maps, 0.0)
+    clear_good, clear_bad = handlers.reblend(maps, 0.0)
     np.testing.assert_array_equal(clear_good, maps.picture)
     np.testing.assert_array_equal(clear_bad, maps.picture)
-    strong_good, _ = callbacks.reblend(maps, 1.0)
-    assert maps.positive.empty or not np.array_equal(strong_good, maps.picture)
+    shown = [heat for heat in (maps.positive, maps.negative) if not heat.empty]
+    assert shown, "at least one of the two maps has evidence on a natural photo"
+    for heat, strong in zip((maps.positive, maps.negative), handlers.reblend(maps, 1.0)):
+        assert np.array_equal(strong, maps.picture) == heat.empty
 
 
-def test_explain_image_one_pair_and_bad_choices(photo_path: str) -> None:
-    *_, maps = callbacks.explain_image(photo_path, "gradcam", 3, 0.5)
+def test_explain_image_one_pair_and_bad_choices(handlers: Callbacks, photo_path: str) -> None:
+    *_, maps = handlers.explain_image(photo_path, "gradcam", 3, 0.5)
     assert "P(\"High-resolution image.\")" in maps.positive.label
     with pytest.raises(gr.Error, match="unknown method"):
-        callbacks.explain_image(photo_path, "magic", ALL_PAIRS, 0.5)
+        handlers.explain_image(photo_path, "magic", ALL_PAIRS, 0.5)
     with pytest.raises(gr.Error, match="pair must be"):
-        callbacks.explain_image(photo_path, "gradcam", 7, 0.5)
-    assert callbacks.reblend(None, 0.5) == (None, None)
-    np.testing.assert_array_equal(callbacks.reblend(maps, 7.0)[0], callbacks.reblend(maps, 1.0)[0])
+        handlers.explain_image(photo_path, "gradcam", 7, 0.5)
+    assert handlers.reblend(None, 0.5) == (None, None)
+    np.testing.assert_array_equal(handlers.reblend(maps, 7.0)[0], handlers.reblend(maps, 1.0)[0])
 
 
 def test_empty_map_says_no_evidence_plainly() -> None:
@@ -158,32 +159,35 @@ def test_degradation_choices_cover_the_registry_with_groups() -> None:
         assert label.startswith(GROUP_LABELS[DEGRADATIONS[name].group] + " › ")
 
 
-def test_robustness_preview(photo_path: str, count_forwards: list[int]) -> None:
-    image, original, degraded = callbacks.robustness_preview(photo_path, "gaussian_blur", 0)
+def test_robustness_preview(handlers: Callbacks, photo_path: str, count_forwards: list[int]) -> None:
+    image, original, degraded = handlers.robustness_preview(photo_path, "gaussian_blur", 0)
     np.testing.assert_array_equal(image, np.asarray(Image.open(photo_path).convert("RGB")))
     assert original.split("data-score=")[1][:8] == degraded.split("data-score=")[1][:8]
-    image5, original5, degraded5 = callbacks.robustness_preview(photo_path, "gaussian_blur", 5)
+    image5, original5, degraded5 = handlers.robustness_preview(photo_path, "gaussian_blur", 5)
     assert np.abs(image5.astype(int) - image.astype(int)).mean() > 5
     assert original5 == original and "Gaussian blur, level 5" in degraded5
     assert count_forwards == [2, 2]  # original and degraded share one forward pass
     with pytest.raises(gr.Error, match="Unknown distortion"):
-        callbacks.robustness_preview(photo_path, "nope", 1)
+        handlers.robustness_preview(photo_path, "nope", 1)
 
 
-def test_sweep_one_type_is_one_batched_forward(photo_path: str, count_forwards: list[int]) -> None:
-    lines, table, summary = callbacks.sweep_image(photo_path, "jpeg", False)
+def test_sweep_one_type_is_one_batched_forward(handlers: Callbacks, tiny_studio: Studio, photo_path: str,
+                                               count_forwards: list[int]) -> None:
+    lines, table, summary = handlers.sweep_image(photo_path, "jpeg", False)
     assert count_forwards == [6]
     assert list(table.columns) == ["label", "L0", "L1", "L2", "L3", "L4", "L5", "monotone", "type"]
     assert table["type"].tolist() == ["jpeg"]
     assert len(lines) == 6 and lines["level"].tolist() == ["0", "1", "2", "3", "4", "5"]
-    direct = robustness.score_levels(get_studio().primary, np.asarray(Image.open(photo_path), np.float32) / 255,
-                                     "jpeg")[0]
-    assert table.loc[0, ["L0", "L1", "L2", "L3", "L4", "L5"]].tolist() == pytest.approx(direct.tolist(), abs=1e-4)
+    pristine = np.asarray(Image.open(photo_path), np.float32) / 255
+    degraded = [apply_degradation(pristine, "jpeg", level, robustness.SEED) for level in range(6)]
+    direct = [result.score for result in tiny_studio.primary.score(degraded)]  # the library, one by one
+    assert table.loc[0, ["L0", "L1", "L2", "L3", "L4", "L5"]].tolist() == pytest.approx(direct, abs=1e-4)
     assert ("Not monotone" in summary) != bool(table.loc[0, "monotone"])
 
 
-def test_sweep_every_type_flags_non_monotone_types(photo_path: str, count_forwards: list[int]) -> None:
-    lines, table, summary = callbacks.sweep_image(photo_path, "jpeg", True)
+def test_sweep_every_type_flags_non_monotone_types(handlers: Callbacks, photo_path: str,
+                                                   count_forwards: list[int]) -> None:
+    lines, table, summary = handlers.sweep_image(photo_path, "jpeg", True)
     assert table["type"].tolist() == list(DEGRADATIONS)
     assert count_forwards == [6] + [5] * (len(DEGRADATIONS) - 1)  # level 0 scored once
     assert table["L0"].nunique() == 1 and len(lines) == 6 * len(DEGRADATIONS)
@@ -199,12 +203,12 @@ def test_falls_monotonically() -> None:
     assert not robustness.falls_monotonically([0.9, 0.8, 0.85])
 
 
-def test_batch_keeps_going_past_bad_files(tmp_path: Path, photo_path: str) -> None:
+def test_batch_keeps_going_past_bad_files(handlers: Callbacks, tmp_path: Path, photo_path: str) -> None:
     bad = tmp_path / "notes.txt"
     bad.write_text("hello")
     corrupt = tmp_path / "broken.jpg"
     _corrupt_jpeg(corrupt)
-    table, csv_path = callbacks.batch_score([photo_path, str(bad), str(corrupt), photo_path])
+    table, csv_path = handlers.batch_score([photo_path, str(bad), str(corrupt), photo_path])
     assert table["file"].tolist() == ["astronaut.png", "notes.txt", "broken.jpg", "astronaut.png"]
     assert table["error"].astype(bool).tolist() == [False, True, True, False]
     assert table["error"][1] == "notes.txt is not an image file Pillow can read"
@@ -216,36 +220,34 @@ def test_batch_keeps_going_past_bad_files(tmp_path: Path, photo_path: str) -> No
     assert csv["score"][0] == pytest.approx(table["score"][0])
 
 
-def test_batch_rejects_no_files_and_too_many() -> None:
+def test_batch_rejects_no_files_and_too_many(handlers: Callbacks) -> None:
     with pytest.raises(gr.Error, match="Add one or more"):
-        callbacks.batch_score([])
+        handlers.batch_score([])
     with pytest.raises(gr.Error, match="at most"):
-        callbacks.batch_score(["x.png"] * 10_000)
+        handlers.batch_score(["x.png"] * 10_000)
 
 
-def test_compare_models_shows_unavailable_models(photo_path: str, tiny_studio: Studio,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compare_models_shows_unavailable_models(handlers: Callbacks, photo_path: str, tiny_studio: Studio) -> None:
     slots = (ModelSlot("qualiclip", "Official", reason="offline: no weights"),
              ModelSlot("tiny", "Tiny", model=tiny_studio.primary))
-    monkeypatch.setattr(callbacks, "get_studio", lambda: Studio(tiny_studio.primary, "", slots))
-    table = callbacks.compare_models(photo_path)
+    table = Callbacks(Studio(tiny_studio.primary, "", slots)).compare_models(photo_path)
     assert table["model"].tolist() == ["Official", "Tiny"]
     assert table["status"].tolist() == ["unavailable", "loaded"]
     assert table["details"][0] == "offline: no weights" and pd.isna(table["score"][0])
-    assert table["score"][1] == pytest.approx(callbacks.score_image(photo_path)[2]["score"])
+    assert table["score"][1] == pytest.approx(handlers.score_image(photo_path)[2]["score"])
 
 
-def test_learn_similarities(photo_path: str) -> None:
-    lines, table = callbacks.learn_similarities(photo_path, "white_noise", 1)
+def test_learn_similarities(handlers: Callbacks, photo_path: str) -> None:
+    lines, table = handlers.learn_similarities(photo_path, "white_noise", 1)
     assert list(table.columns) == ["level", "sim(Sharp image.)", "sim(Blurry image.)", "P(Sharp image.)", "score"]
     assert table["level"].tolist() == list(range(6))
     assert sorted(set(lines["prompt"])) == ["sim(Blurry image.)", "sim(Sharp image.)"] and len(lines) == 12
-    assert table["score"][0] == pytest.approx(callbacks.score_image(photo_path)[2]["score"], abs=1e-4)
+    assert table["score"][0] == pytest.approx(handlers.score_image(photo_path)[2]["score"], abs=1e-4)
     with pytest.raises(gr.Error, match="Pair must be"):
-        callbacks.learn_similarities(photo_path, "white_noise", 9)
+        handlers.learn_similarities(photo_path, "white_noise", 9)
 
 
-def test_env_weights_give_one_custom_model(tiny_studio: Studio, tiny_checkpoint: Path) -> None:
+def test_one_checkpoint_gives_one_custom_model(tiny_studio: Studio, tiny_checkpoint: Path) -> None:
     assert str(tiny_checkpoint) in tiny_studio.banner
     assert [slot.model for slot in tiny_studio.slots] == [tiny_studio.primary]
     assert tiny_studio.primary.max_side == CPU_MAX_SIDE
@@ -260,37 +262,60 @@ def _offline_load_model(key: str = "qualiclip", weights=None, **kwargs):
 
 def test_offline_start_falls_back_to_bundled_model_with_banner(
         tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(WEIGHTS_ENV)
-    monkeypatch.setattr(models, "load_model", _offline_load_model)
-    monkeypatch.setitem(MODELS, models.OFFLINE, ModelSpec(models.OFFLINE, "Bundled offline", bundled=tiny_checkpoint))
+    monkeypatch.setattr(model_slots, "load_model", _offline_load_model)
+    monkeypatch.setitem(MODELS, model_slots.OFFLINE,
+                        ModelSpec(model_slots.OFFLINE, "Bundled offline", bundled=tiny_checkpoint))
     studio = load_studio()
-    assert studio.primary.name == models.OFFLINE
+    assert studio.primary.name == model_slots.OFFLINE
     assert "bundled offline model" in studio.banner and "no network in this test" in studio.banner
     assert [(s.key, s.model is not None) for s in studio.slots] == [
         ("qualiclip", False), ("clip-iqa", False), ("qualiclip-offline", True)]
 
 
-def test_no_weights_at_all_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(WEIGHTS_ENV)
-    monkeypatch.setattr(models, "load_model", _offline_load_model)
-    monkeypatch.delitem(MODELS, models.OFFLINE, raising=False)
-    with pytest.raises(RuntimeError, match=WEIGHTS_ENV):
+def test_no_weights_at_all_refuses_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_slots, "load_model", _offline_load_model)
+    monkeypatch.setitem(MODELS, model_slots.OFFLINE,
+                        ModelSpec(model_slots.OFFLINE, "Bundled offline", bundled=tmp_path / "missing.pth"))
+    with pytest.raises(RuntimeError, match=WEIGHTS_ENV) as refused:
         load_studio()
+    assert "missing.pth" in str(refused.value) and "no network in this test" in str(refused.value)
 
 
-def test_an_upload_is_decoded_once_for_all_its_callbacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_upload_is_decoded_once_for_all_its_callbacks(tiny_studio: Studio, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     decodes: list[object] = []
-    real_decode = inputs.to_unit_tensor
-    monkeypatch.setattr(inputs, "to_unit_tensor", lambda image: decodes.append(image) or real_decode(image))
+    real_decode = inputs.prepare
+    monkeypatch.setattr(inputs, "prepare", lambda image, side: decodes.append(image) or real_decode(image, side))
     path = tmp_path / "upload.png"
     Image.fromarray(np.full((40, 50, 3), 10, np.uint8)).save(path)
-    model = get_studio().primary
+    model = tiny_studio.primary
     first = inputs.load_input(model, str(path))
     assert inputs.load_input(model, str(path)) is first and inputs.load_input(model, path) is first
     assert len(decodes) == 1
     Image.fromarray(np.full((40, 60, 3), 200, np.uint8)).save(path)  # same name, new content
     changed = inputs.load_input(model, str(path))
-    assert len(decodes) == 2 and changed.size == (60, 40) and float(changed.tensor.mean()) > 0.7
+    assert len(decodes) == 2 and changed.size == (60, 40) and float(changed.tensor().mean()) > 0.7
     array = np.full((40, 50, 3), 10, np.uint8)  # arrays are never cached
     inputs.load_input(model, array), inputs.load_input(model, array)
     assert len(decodes) == 4
+
+
+def test_a_cached_upload_cannot_be_altered_by_a_callback(tiny_studio: Studio, tmp_path: Path) -> None:
+    path = tmp_path / "shared.png"
+    Image.fromarray(np.full((40, 50, 3), 10, np.uint8)).save(path)
+    first = inputs.load_input(tiny_studio.primary, str(path))
+    with pytest.raises(ValueError, match="read-only"):
+        first.array()[0, 0, 0] = 1.0
+    first.tensor().fill_(1.0)  # a copy: the cached pixels stay as decoded
+    again = inputs.load_input(tiny_studio.primary, str(path))
+    assert again is first and float(again.tensor().max()) == pytest.approx(10 / 255)
+
+
+def test_learn_tab_shows_the_logit_scale_of_the_loaded_model() -> None:
+    offline = load_studio(BUNDLED_DIR / "qualiclip-offline.pth")
+    assert offline.primary.logit_scale == pytest.approx(11.08, abs=0.01)
+    demo = build_demo(offline)
+    [learn] = [block.value for block in demo.blocks.values()
+               if isinstance(block, gr.Markdown) and "How the score is computed" in str(block.value)]
+    assert "e^{11.08\\, f" in learn and "scaled by 11.08" in learn and "e^{100" not in learn
+    assert "scaled by 100)" in learn_markdown(100.0) and "own scale" not in learn_markdown(100.0)

@@ -122,7 +122,7 @@ def test_pristine_level_is_the_undistorted_crop() -> None:
 def test_scale_range_resizes_each_sample_and_stays_reproducible(tmp_path: Path) -> None:
     Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.png")  # 512 x 512
     paths = [tmp_path / "astronaut.png"]
-    common = dict(seed=0, batch_size=4, crop_size=64, levels=2, max_distortions=1, min_overlap=0.5)
+    common = dict(seed=0, batch_size=4, crop_size=64, num_levels=2, max_distortions=1, min_overlap=0.5)
     scaled = StepBatches(paths, scale_range=(0.25, 0.5), **common)
     plain = StepBatches(paths, **common)
     assert scaled[7].shape == plain[7].shape == (4, 2, 2, 3, 64, 64)
@@ -140,7 +140,7 @@ def test_flip_and_channel_permutation_vary_the_pristine_photo(tmp_path: Path) ->
     ramp = np.linspace(0.0, 1.0, 128)[None, :].repeat(96, axis=0)  # brightness grows left to right
     channels = np.stack([0.2 + 0.1 * ramp, 0.5 + 0.1 * ramp, 0.8 + 0.1 * ramp], axis=-1)
     Image.fromarray((channels * 255).round().astype(np.uint8)).save(tmp_path / "ramp.png")
-    common = dict(seed=0, batch_size=24, crop_size=64, levels=2, max_distortions=1, min_overlap=0.5,
+    common = dict(seed=0, batch_size=24, crop_size=64, num_levels=2, max_distortions=1, min_overlap=0.5,
                   include_pristine=True)
     pristine = StepBatches([tmp_path / "ramp.png"], flip=True, permute_channels=True, **common)[0][:, 0, 0]
     orders = {tuple(crop.mean(dim=(1, 2)).argsort().tolist()) for crop in pristine}
@@ -239,7 +239,7 @@ def test_orthogonal_prompt_features_are_separated(trained) -> None:
 def test_calibrated_logit_scale_leaves_no_saturated_ties(trained) -> None:
     trainer, _, _ = trained
     model = load_model(weights=trainer.files.final)
-    images = [trainer.model.prepare(p) for p in sorted(Path(trainer.config.data).glob("*.png"))]
+    images = [trainer.model.prepare(p).tensor() for p in sorted(Path(trainer.config.data).glob("*.png"))]
     crops = [image[:, y:y + 64, x:x + 64] for image in images for y in (0, 60) for x in (0, 50, 100)]
     scores = [r.score for r in model.score(crops)]
     assert len(set(scores)) == len(scores)

@@ -6,14 +6,15 @@ clipped image of the same shape, dtype and type.
 """
 
 from .registry import (
+    ALL_LEVELS,
     DEGRADATIONS,
     GROUP_LABELS,
     GROUPS,
     MAX_LEVEL,
     DegradationSpec,
     apply_degradation,
-    degradation_levels,
     degradation_names,
+    degraded_series,
     get_degradation,
 )
 from .sampler import (
@@ -28,6 +29,7 @@ from .sampler import (
 )
 
 __all__ = [
+    "ALL_LEVELS",
     "DEGRADATIONS",
     "GROUP_LABELS",
     "GROUPS",
@@ -38,7 +40,7 @@ __all__ = [
     "LevelSeries",
     "apply_composition",
     "apply_degradation",
-    "degradation_levels",
+    "degraded_series",
     "degradation_names",
     "get_degradation",
     "sample_composition",

@@ -22,6 +22,8 @@ Kernel = Callable[[np.ndarray, float, np.random.Generator], np.ndarray]
 RngLike = np.random.Generator | int | Sequence[int] | None
 
 MAX_LEVEL = 5
+#: Every level a type has: 0 (the pristine image) to ``MAX_LEVEL``.
+ALL_LEVELS = tuple(range(MAX_LEVEL + 1))
 
 GROUP_LABELS: Mapping[str, str] = MappingProxyType({
     "blur": "Blur",
@@ -38,7 +40,7 @@ GROUP_LABELS: Mapping[str, str] = MappingProxyType({
 class DegradationSpec:
     """One distortion type: metadata plus a kernel applied at a table parameter.
 
-    ``levels[i]`` is the kernel parameter at level ``i + 1``.  ``monotone`` is
+    ``parameters[i]`` is the kernel parameter at level ``i + 1``.  ``monotone`` is
     False for table entries whose severity is not ordered by level;
     ``stochastic`` is True when the output depends on the ``rng``.
     """
@@ -47,7 +49,7 @@ class DegradationSpec:
     group: str
     label: str
     parameter: str
-    levels: tuple[float, ...]
+    parameters: tuple[float, ...]
     kernel: Kernel
     monotone: bool = True
     stochastic: bool = False
@@ -62,7 +64,7 @@ class DegradationSpec:
             raise ValueError(f"level must be an integer in 0..{MAX_LEVEL}, got {level!r}")
         array, restore = to_working_array(image)
         if level > 0:
-            result = self.kernel(array, self.levels[level - 1], rng)
+            result = self.kernel(array, self.parameters[level - 1], rng)
             array = np.clip(result, 0.0, 1.0).astype(np.float32, copy=False)
         return restore(array)
 
@@ -159,7 +161,7 @@ def apply_degradation(image: Image, name: str, level: int, rng: RngLike = None) 
     return get_degradation(name)(image, level, np.random.default_rng(rng))
 
 
-def degradation_levels(image: Image, name: str, levels: Iterable[int] = range(MAX_LEVEL + 1),
+def degraded_series(image: Image, name: str, levels: Iterable[int] = ALL_LEVELS,
                        seed: int | Sequence[int] = 0) -> list[Image]:
     """``image`` at each of ``levels`` of type ``name``, every level replaying the random stream of ``seed``.
 

@@ -21,14 +21,14 @@ from .registry import DEGRADATIONS, GROUPS, MAX_LEVEL, Image, apply_degradation
 class CompositionConfig:
     """What the sampler may draw.
 
-    ``groups`` restricts the groups (default: all); ``levels`` are the levels a
+    ``groups`` restricts the groups (default: all); ``level_choices`` are the levels a
     composition step may use; ``monotone_only`` excludes the non-monotone
     original-table types (default, as for the UI slider).
     """
 
     min_groups: int = 1
     max_groups: int = 4
-    levels: tuple[int, ...] = tuple(range(1, MAX_LEVEL + 1))
+    level_choices: tuple[int, ...] = tuple(range(1, MAX_LEVEL + 1))
     groups: tuple[str, ...] = tuple(GROUPS)
     monotone_only: bool = True
 
@@ -38,8 +38,8 @@ class CompositionConfig:
             raise ValueError(f"unknown groups: {sorted(unknown)}")
         if not 1 <= self.min_groups <= self.max_groups <= len(self.groups):
             raise ValueError("need 1 <= min_groups <= max_groups <= number of groups")
-        if not self.levels or not all(1 <= level <= MAX_LEVEL for level in self.levels):
-            raise ValueError(f"levels must be a non-empty subset of 1..{MAX_LEVEL}")
+        if not self.level_choices or not all(1 <= level <= MAX_LEVEL for level in self.level_choices):
+            raise ValueError(f"level_choices must be a non-empty subset of 1..{MAX_LEVEL}")
 
     def candidates(self) -> dict[str, tuple[str, ...]]:
         """Group -> allowed type names, for the configured groups that have any."""
@@ -78,8 +78,8 @@ def sample_types(rng: np.random.Generator, config: CompositionConfig = Compositi
 def sample_composition(
     rng: np.random.Generator, config: CompositionConfig = CompositionConfig()
 ) -> tuple[DegradationStep, ...]:
-    """Draw types as :func:`sample_types` does, each with an independent level from ``config.levels``."""
-    return tuple(DegradationStep(name, int(rng.choice(config.levels))) for name in sample_types(rng, config))
+    """Draw types as :func:`sample_types` does, each with an independent level from ``config.level_choices``."""
+    return tuple(DegradationStep(name, int(rng.choice(config.level_choices))) for name in sample_types(rng, config))
 
 
 def apply_composition(image: Image, steps: Sequence[DegradationStep], rng: np.random.Generator) -> Image:

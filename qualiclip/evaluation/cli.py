@@ -10,20 +10,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ..cli import expand_paths
 from ..errors import QualiCLIPError
-from ..models import MODELS, load_model
+from ..files import expand_paths
+from ..model_options import add_model_options, model_from_options
 from .mos import correlate, read_mos_table, score_mos_dataset
 from .plots import plot_mos_scatter
 from .synthetic import format_table, score_synthetic, summarize, write_summary_csv
-
-
-def _add_model_options(parser: argparse.ArgumentParser, max_side: int | None) -> None:
-    parser.add_argument("--model", choices=sorted(MODELS), default="qualiclip")
-    parser.add_argument("--weights", help="checkpoint file (default: the model's own weights)")
-    parser.add_argument("--max-side", type=int, default=max_side,
-                        help=f"downscale so the longer side is at most this (default: {max_side})")
-    parser.add_argument("--batch-size", type=int, default=8)
 
 
 def add_eval_parsers(commands: argparse._SubParsersAction) -> None:
@@ -33,7 +25,7 @@ def add_eval_parsers(commands: argparse._SubParsersAction) -> None:
     synthetic.add_argument("--csv", help="write the per-type table here")
     synthetic.add_argument("--types", nargs="+", help="distortion types (default: every monotone type)")
     synthetic.add_argument("--seed", type=int, default=0)
-    _add_model_options(synthetic, max_side=None)
+    add_model_options(synthetic)
     synthetic.set_defaults(handler=run_eval_synthetic)
 
     mos = commands.add_parser("eval", help="SRCC/PLCC against a MOS table (KonIQ, CLIVE, SPAQ layouts)")
@@ -43,14 +35,14 @@ def add_eval_parsers(commands: argparse._SubParsersAction) -> None:
     mos.add_argument("--mos-col", help="MOS column (default: auto-detected)")
     mos.add_argument("--out", default="scores.csv", help="scores CSV, appended to and resumed (default scores.csv)")
     mos.add_argument("--plot", help="scatter plot PNG (default: next to --out)")
-    _add_model_options(mos, max_side=None)
+    add_model_options(mos)
     mos.set_defaults(handler=run_eval_mos)
 
 
 def run_eval_synthetic(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        model = load_model(args.model, args.weights, max_side=args.max_side)
+        model = model_from_options(args)
         paths = expand_paths([args.folder])
         if not paths:
             raise ValueError(f"no images in {args.folder}")
@@ -60,7 +52,7 @@ def run_eval_synthetic(args: argparse.Namespace, out: TextIO | None = None, err:
         print(f"error: {error}", file=err)
         return 2
     summaries = summarize(records)
-    print(f"model: {model.arch_label}", file=err)
+    print(f"model: {model.description}", file=err)
     print(format_table(summaries), file=out)
     if args.csv:
         write_summary_csv(args.csv, summaries)
@@ -71,8 +63,8 @@ def run_eval_mos(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     out, err = out or sys.stdout, err or sys.stderr
     try:
         table = read_mos_table(args.mos, args.image_col, args.mos_col)
-        model = load_model(args.model, args.weights, max_side=args.max_side)
-        print(f"model: {model.arch_label}", file=err)
+        model = model_from_options(args)
+        print(f"model: {model.description}", file=err)
         rows = score_mos_dataset(model, table, args.images, args.out, batch_size=args.batch_size)
         report = correlate(rows)
     except (QualiCLIPError, ValueError, FileNotFoundError) as error:

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from ..cli import score_files
+from ..files import score_files
 from .metrics import plcc, plcc_logistic, srcc
 
 IMAGE_COLUMNS = ("image_name", "image", "image name", "img_name", "filename", "file_name", "file", "name", "path")

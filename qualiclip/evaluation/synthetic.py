@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..degradations import MAX_LEVEL, degradation_levels, degradation_names
-from ..scoring import QualityScore, quality_from_features
+from ..degradations import ALL_LEVELS, degradation_names, degraded_series
+from ..formula import quality_from_features
+from ..imaging import PreparedImage, to_chw
+from ..scoring import QualityScore
 from .metrics import pairwise_accuracy, srcc
-
-LEVELS = tuple(range(MAX_LEVEL + 1))
 
 
 class Scorer(Protocol):
@@ -53,12 +53,12 @@ class TypeSummary:
     images: int
 
 
-def level_series(image: torch.Tensor, name: str, seed: int | Sequence[int]) -> list[torch.Tensor]:
-    """(3, H, W) image -> the same image at levels 0..5 of ``name``, one random stream replayed."""
-    return [level.permute(2, 0, 1) for level in degradation_levels(image.permute(1, 2, 0), name, LEVELS, seed)]
+def level_series(image: PreparedImage, name: str, seed: int | Sequence[int]) -> list[torch.Tensor]:
+    """The image at levels 0..5 of ``name`` as (3, H, W) tensors, one random stream replayed."""
+    return [to_chw(level) for level in degraded_series(image.array(), name, ALL_LEVELS, seed)]
 
 
-def score_synthetic(model: Scorer, images: Mapping[str, torch.Tensor], types: Sequence[str] | None = None,
+def score_synthetic(model: Scorer, images: Mapping[str, PreparedImage], types: Sequence[str] | None = None,
                     seed: int = 0, progress: bool = False) -> list[LevelScore]:
     """Score every image at every level of every type (default: the monotone types)."""
     types = tuple(types or degradation_names(monotone_only=True))
@@ -66,7 +66,7 @@ def score_synthetic(model: Scorer, images: Mapping[str, torch.Tensor], types: Se
     records: list[LevelScore] = []
     for i, name, j, kind in tqdm(jobs, unit="series", disable=not progress):
         series = level_series(images[name], kind, seed=(seed, i, j))
-        for level, result in zip(LEVELS, model.score(series, batch_size=len(LEVELS))):
+        for level, result in zip(ALL_LEVELS, model.score(series, batch_size=len(ALL_LEVELS))):
             records.append(LevelScore(name, kind, level, result.score, result.similarities))
     return records
 

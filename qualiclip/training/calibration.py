@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import torch
 
+from ..formula import pair_gaps
+
 MAX_LOGIT = 12.0
-
-
-def pair_gaps(similarities: torch.Tensor) -> torch.Tensor:
-    """(N, 2P) similarities [pos0, neg0, ...] -> (N, P) positive-minus-negative gaps."""
-    return similarities[:, 0::2] - similarities[:, 1::2]
 
 
 def calibrate_logit_scale(similarities: torch.Tensor, quantile: float = 0.95, target_logit: float = 4.0,

@@ -35,13 +35,13 @@ class TrainConfig:
     #: open_clip architecture built for ``init="tiny"``.
     arch: str = TINY_ARCH
     steps: int = 2000
-    #: Pristine images per step; each gives 2 crops x ``levels`` degraded versions.
+    #: Pristine images per step; each gives 2 crops x ``num_levels`` degraded versions.
     batch_size: int = 8
     crop_size: int = 224
     #: Minimum overlap of crops A and B along each axis, as a fraction of the crop side.
     min_overlap: float = 0.5
     #: L, the number of increasing degradation levels per crop (1..L of the degradation tables).
-    levels: int = MAX_LEVEL
+    num_levels: int = MAX_LEVEL
     #: Also rank the undistorted crops above level 1, as level 0 (not in the paper, whose series are
     #: levels 1..L only). The app's slider starts at 0, so a model should score the original highest.
     include_pristine: bool = False
@@ -109,8 +109,8 @@ class TrainConfig:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        if not 2 <= self.levels <= MAX_LEVEL:
-            raise ValueError(f"levels must be in 2..{MAX_LEVEL} (the ranking losses need two levels)")
+        if not 2 <= self.num_levels <= MAX_LEVEL:
+            raise ValueError(f"num_levels must be in 2..{MAX_LEVEL} (the ranking losses need two levels)")
         if not 0.0 < self.min_overlap <= 1.0:
             raise ValueError("min_overlap must be in (0, 1]")
         if not 0.0 <= self.ema_decay < 1.0:

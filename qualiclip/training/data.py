@@ -16,9 +16,9 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from ..degradations import CompositionConfig, sample_level_series
-from ..imaging import to_unit_tensor
+from ..files import images_below
+from ..imaging import prepare, to_chw, to_hwc
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"}
 #: Decoded images kept in memory per worker (decoding a PNG costs more than degrading a crop).
 CACHED_IMAGES = 64
 
@@ -38,7 +38,7 @@ class Box:
 
 def list_images(folder: str | Path) -> list[Path]:
     """Image files below ``folder`` (recursive), sorted so runs are reproducible."""
-    paths = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = images_below(folder)
     if not paths:
         raise FileNotFoundError(f"no image files found below {folder}")
     return paths
@@ -72,10 +72,10 @@ def rescaled(image: torch.Tensor, factor: float, min_side: int) -> torch.Tensor:
 
 def load_for_crops(path: Path, size: int) -> torch.Tensor:
     """Read an image as (3, H, W) in [0, 1]; upscale it if a side is shorter than ``size``."""
-    return rescaled(to_unit_tensor(path), 1.0, size)
+    return rescaled(prepare(path).pixels, 1.0, size)
 
 
-def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int, levels: int,
+def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int, num_levels: int,
                        composition: CompositionConfig, min_overlap: float = 0.5,
                        include_pristine: bool = False) -> torch.Tensor:
     """(2, L, 3, size, size): crops A and B of ``image`` at levels 1..L of one sampled distortion.
@@ -87,9 +87,9 @@ def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int,
     box_a, box_b = overlapping_boxes(image.shape[1], image.shape[2], size, rng, min_overlap)
     top, left = min(box_a.top, box_b.top), min(box_a.left, box_b.left)
     bottom, right = max(box_a.top, box_b.top) + size, max(box_a.left, box_b.left) + size
-    region = image[:, top:bottom, left:right].permute(1, 2, 0).numpy()
-    series = sample_level_series(region, rng, composition, num_levels=levels)
-    degraded = [torch.from_numpy(np.ascontiguousarray(level)).permute(2, 0, 1) for level in series.images]
+    region = to_hwc(image[:, top:bottom, left:right]).numpy()
+    series = sample_level_series(region, rng, composition, num_levels=num_levels)
+    degraded = [to_chw(np.ascontiguousarray(level)) for level in series.images]
     if include_pristine:
         degraded.insert(0, image[:, top:bottom, left:right])
     return torch.stack([torch.stack([box.cut(level, top, left) for level in degraded]) for box in (box_a, box_b)])
@@ -99,13 +99,13 @@ class StepBatches(Dataset):
     """Map-style dataset whose item ``step`` is that step's whole batch, (B, 2, L, 3, S, S)."""
 
     def __init__(self, paths: Sequence[Path], *, seed: int, batch_size: int, crop_size: int,
-                 levels: int, max_distortions: int, min_overlap: float,
+                 num_levels: int, max_distortions: int, min_overlap: float,
                  groups: Sequence[str] | None = None, include_pristine: bool = False,
                  scale_range: Sequence[float] | None = None, flip: bool = False,
                  permute_channels: bool = False) -> None:
         self.paths = list(paths)
         self.seed, self.batch_size, self.crop_size = seed, batch_size, crop_size
-        self.levels, self.min_overlap, self.include_pristine = levels, min_overlap, include_pristine
+        self.num_levels, self.min_overlap, self.include_pristine = num_levels, min_overlap, include_pristine
         self.scale_range = tuple(scale_range) if scale_range else None
         self.flip, self.permute_channels = flip, permute_channels
         self.composition = (CompositionConfig(max_groups=max_distortions, groups=tuple(groups)) if groups
@@ -133,7 +133,7 @@ class StepBatches(Dataset):
             image = image.flip(-1)
         if self.permute_channels:
             image = image[torch.from_numpy(rng.permutation(3))]
-        return degraded_crop_pair(image, rng, self.crop_size, self.levels, self.composition, self.min_overlap,
+        return degraded_crop_pair(image, rng, self.crop_size, self.num_levels, self.composition, self.min_overlap,
                                   self.include_pristine)
 
     def __getitem__(self, step: int) -> torch.Tensor:

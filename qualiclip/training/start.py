@@ -16,9 +16,9 @@ from pathlib import Path
 import open_clip
 import torch
 
-from ..architecture import build_clip
-from ..checkpoint import OFFICIAL_LOGIT_SCALE
-from ..models import MODELS, load_clip, weights_path
+from ..architecture import build_clip, tokenizer
+from ..formula import OFFICIAL_LOGIT_SCALE, prompt_count
+from ..model_registry import MODELS, load_clip, weights_path
 from ..prompts import PROMPT_PAIRS
 from ..scoring import encode_prompts
 
@@ -66,9 +66,9 @@ def load_start(init: str, arch: str, prompts: str, seed: int) -> StartPoint:
         arch = checkpoint.arch
         features, scale, pretrained = checkpoint.prompt_features, checkpoint.logit_scale, True
     mode = ("orthogonal" if init == TINY_INIT else "checkpoint") if prompts == "auto" else prompts
-    n_prompts, dim = 2 * len(PROMPT_PAIRS), clip.text_projection.shape[1]
+    n_prompts, dim = prompt_count(len(PROMPT_PAIRS)), clip.text_projection.shape[1]
     if mode == "orthogonal":
         features = orthogonal_prompt_features(dim, n_prompts, seed)
     elif mode == "text" or features is None:
-        features = encode_prompts(clip, open_clip.get_tokenizer(arch), PROMPT_PAIRS)
+        features = encode_prompts(clip, tokenizer(arch), PROMPT_PAIRS)
     return StartPoint(clip, features, arch, scale, pretrained)

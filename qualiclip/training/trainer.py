@@ -39,7 +39,8 @@ from tqdm import tqdm
 
 from ..checkpoint import load_safely, write_checkpoint
 from ..evaluation.synthetic import TypeSummary, rescore, score_synthetic, summarize, write_summary_csv
-from ..imaging import limit_side, to_unit_tensor
+from ..formula import by_pair
+from ..imaging import PreparedImage, prepare
 from ..scoring import QualityModel
 from .calibration import calibrate_logit_scale
 from .config import TrainConfig
@@ -195,14 +196,14 @@ class Trainer:
             for path in (self.files.log, self.files.evals):
                 path.unlink(missing_ok=True)
 
-    def _load_holdout(self) -> dict[str, torch.Tensor]:
+    def _load_holdout(self) -> dict[str, PreparedImage]:
         """Held-out images (downscaled to ``eval_max_side``) for evaluation and calibration."""
         if self.config.holdout:
             paths = list_images(self.config.holdout)
         else:
             warnings.warn("no holdout folder: the logit scale is calibrated on training images", stacklevel=3)
             paths = self.paths[:CALIBRATION_FALLBACK_IMAGES]
-        return {p.name: limit_side(to_unit_tensor(p), self.config.eval_max_side) for p in paths}
+        return {p.name: prepare(p, self.config.eval_max_side) for p in paths}
 
     def _set_train_mode(self) -> None:
         self.clip.eval()
@@ -258,7 +259,7 @@ class Trainer:
         """Batches for the remaining steps, each a pure function of (seed, step)."""
         c = self.config
         dataset = StepBatches(self.paths, seed=c.seed, batch_size=c.batch_size, crop_size=c.crop_size,
-                              levels=c.levels, max_distortions=c.max_distortions, min_overlap=c.min_overlap,
+                              num_levels=c.num_levels, max_distortions=c.max_distortions, min_overlap=c.min_overlap,
                               groups=c.groups, include_pristine=c.include_pristine, scale_range=c.scale_range,
                               flip=c.flip, permute_channels=c.permute_channels)
         return DataLoader(dataset, batch_size=None, sampler=range(self.step, c.steps), num_workers=c.workers)
@@ -268,7 +269,7 @@ class Trainer:
         c = self.config
         batch = batch.to(self.device, non_blocking=True)
         features = self.model.encode(batch.flatten(0, 2))
-        sims = (features @ self.model.prompt_features.T).view(*batch.shape[:3], -1, 2)
+        sims = by_pair(features @ self.model.prompt_features.T).unflatten(0, batch.shape[:3])
         terms = qualiclip_loss(sims, margin_consistency=c.margin_consistency, margin_ranking=c.margin_ranking,
                                weight_consistency=c.weight_consistency, weight_positive=c.weight_positive,
                                weight_negative=c.weight_negative)

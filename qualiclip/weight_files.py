@@ -1,21 +1,22 @@
 """Find model weights: an explicit path, then an environment variable, then a cached download.
 
-Downloads go once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``) with a progress bar.
-Offline machines must not hang: the server is probed with a short timeout first, and every
-failure becomes one :class:`WeightsUnavailableError` that names all the ways to supply weights.
+Downloads go once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``) with a progress bar
+(on stderr, so it shows in a server's log). Offline machines must not hang: the server is probed
+with a short timeout first, the transfer has a per-read timeout of its own, and every failure
+becomes one :class:`WeightsUnavailableError` that names all the ways to supply weights. A file
+is only ever renamed into the cache once complete.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
+import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import torch
+from tqdm import tqdm
 
 from .errors import WeightsUnavailableError
 
@@ -23,6 +24,7 @@ QUALICLIP_URL = "https://github.com/miccunifi/QualiCLIP/releases/download/weight
 QUALICLIP_ENV = "QUALICLIP_WEIGHTS"
 PROBE_TIMEOUT_S = 5.0
 DOWNLOAD_STALL_TIMEOUT_S = 60.0
+_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,7 @@ def resolve_weights(remote: RemoteWeights, explicit: str | Path | None = None,
         return cached
     try:
         _probe(remote.url, probe_timeout)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with _socket_timeout(DOWNLOAD_STALL_TIMEOUT_S):
-            torch.hub.download_url_to_file(remote.url, str(cached), progress=True)
+        download(remote.url, cached)
     except (OSError, urllib.error.URLError) as err:  # URLError/HTTPError/timeouts are OSErrors
         raise WeightsUnavailableError(_unavailable_message(remote, cached, err)) from err
     return cached
@@ -72,15 +72,24 @@ def _probe(url: str, timeout: float) -> None:
         pass
 
 
-@contextlib.contextmanager
-def _socket_timeout(seconds: float) -> Iterator[None]:
-    """torch.hub's downloader has no timeout of its own; a stalled transfer must still end."""
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
+def download(url: str, destination: Path, stall_timeout: float = DOWNLOAD_STALL_TIMEOUT_S) -> None:
+    """Stream ``url`` into ``destination`` with a progress bar; no read may wait over ``stall_timeout`` s.
+
+    The data goes to a temporary file beside ``destination``, renamed over it only when complete.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(url, timeout=stall_timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tempfile.NamedTemporaryFile(dir=destination.parent, suffix=".part", delete=False) as part, \
+                tqdm(total=total, unit="B", unit_scale=True, desc=destination.name) as progress:
+            try:
+                while chunk := response.read(_CHUNK_BYTES):
+                    part.write(chunk)
+                    progress.update(len(chunk))
+            except BaseException:
+                os.unlink(part.name)
+                raise
+    os.replace(part.name, destination)
 
 
 def _unavailable_message(remote: RemoteWeights, cached: Path, err: BaseException) -> str:

@@ -13,11 +13,12 @@ from typing import Sequence
 import open_clip
 import torch
 
-from .architecture import build_clip
+from .architecture import build_clip, tokenizer
 from .checkpoint import QualityCheckpoint, check_prompt_features, load_clip_state, read_checkpoint
+from .formula import prompt_count
 from .prompts import PROMPT_PAIRS, PromptPair
 from .scoring import QualityModel, encode_prompts
-from .weights import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights, resolve_weights
+from .weight_files import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights, resolve_weights
 
 
 def _openai_rn50_weights() -> RemoteWeights:
@@ -93,18 +94,18 @@ def load_model(
 
     ``weights`` overrides where the named model's file comes from (it may be an official
     checkpoint, a bare CLIP state dict, or one written by this project's training, whose
-    architecture is stored inside). ``prompt_pairs`` replaces the 7 official pairs; their
-    features are then computed with the model's text tower.
+    architecture is stored inside); the model is then named after that file. ``prompt_pairs``
+    replaces the 7 official pairs; their features are then computed with the model's text tower.
     """
     path = weights_path(model, weights)
     clip, checkpoint = load_clip(path)
-    common = dict(name=model, weights_origin=str(path), logit_scale=checkpoint.logit_scale,
-                  device=device, max_side=max_side)
+    common = dict(name=model if weights is None else path.name, weights_origin=str(path),
+                  logit_scale=checkpoint.logit_scale, device=device, max_side=max_side)
     if prompt_pairs is None and checkpoint.prompt_features is not None:
         check_prompt_features(checkpoint.prompt_features, clip.text_projection.shape[1],
-                              2 * len(PROMPT_PAIRS), str(path))
+                              prompt_count(len(PROMPT_PAIRS)), str(path))
         return QualityModel(clip, checkpoint.prompt_features, **common)
     pairs = tuple(prompt_pairs or PROMPT_PAIRS)
-    return QualityModel(clip, encode_prompts(clip, open_clip.get_tokenizer(checkpoint.arch), pairs),
+    return QualityModel(clip, encode_prompts(clip, tokenizer(checkpoint.arch), pairs),
                         prompt_pairs=pairs, **common)
 

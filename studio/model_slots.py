@@ -1,14 +1,13 @@
-"""Which models the app runs on, loaded once at start-up and shared by every request.
+"""Which models the app runs on: one :class:`Studio`, loaded at start-up and shared by every request.
 
 Production order: the official QualiCLIP weights, else the bundled offline model (with a banner
-saying why). ``$QUALICLIP_STUDIO_WEIGHTS`` (a checkpoint path) replaces all of that with one model:
-this is how the tests start the app on a tiny random model. Nothing falls back to a random model
-silently: without any usable weights the app refuses to start with a message naming the fixes.
+saying why). A checkpoint path (``app.py`` reads it from ``$QUALICLIP_STUDIO_WEIGHTS``) replaces all
+of that with one model; the tests start the app that way on a tiny random model. Nothing falls back
+to a random model silently: without any usable weights the app refuses to start with a message
+naming the fixes.
 """
 from __future__ import annotations
 
-import functools
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +51,8 @@ def default_max_side() -> int:
 
 
 def try_load(key: str, max_side: int | None) -> ModelSlot:
-    """Load ``MODELS[key]``; a missing registration or unavailable weights become a reason."""
-    spec = MODELS.get(key)
-    if spec is None:
-        return ModelSlot(key, key, reason=f"'{key}' is not part of this installation yet.")
+    """Load ``MODELS[key]``; unavailable weights become the slot's reason."""
+    spec = MODELS[key]
     try:
         return ModelSlot(key, spec.title, model=load_model(key, max_side=max_side))
     except QualiCLIPError as err:
@@ -63,13 +60,12 @@ def try_load(key: str, max_side: int | None) -> ModelSlot:
 
 
 def load_studio(weights: str | Path | None = None, max_side: int | None = None) -> Studio:
-    """Load the app's models: ``weights`` (or ``$QUALICLIP_STUDIO_WEIGHTS``) if given, else the registry."""
+    """Load the app's models: only ``weights`` (a checkpoint) if given, else the registry's."""
     max_side = max_side or default_max_side()
-    weights = weights or os.environ.get(WEIGHTS_ENV)
     if weights:
         model = load_model(weights=weights, max_side=max_side)
         slot = ModelSlot("custom", f"Custom weights ({Path(weights).name})", model=model)
-        return Studio(model, f"**Weights:** custom checkpoint `{weights}` (set by `{WEIGHTS_ENV}`).", (slot,))
+        return Studio(model, f"**Weights:** custom checkpoint `{weights}`.", (slot,))
     slots = tuple(try_load(key, max_side) for key in COMPARED)
     by_key = {slot.key: slot for slot in slots}
     official, offline = by_key[OFFICIAL], by_key[OFFLINE]
@@ -86,8 +82,3 @@ def load_studio(weights: str | Path | None = None, max_side: int | None = None) 
         f"Set {WEIGHTS_ENV}=PATH to a checkpoint to start anyway."
     )
 
-
-@functools.cache
-def get_studio() -> Studio:
-    """The process-wide :class:`Studio`, loaded on first use and then reused by every callback."""
-    return load_studio()

@@ -1,0 +1,95 @@
+"""The project's layering: no import cycle, the library never imports the UI, app.py only wires."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("qualiclip", "explain", "studio")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """The project modules ``path`` imports at module level or inside functions (any import counts)."""
+    own = _module_name(path)
+    package = own if path.name == "__init__.py" else own.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.update(name for name in names if name in modules and name != own)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    files = [path for package in PACKAGES for path in (ROOT / package).rglob("*.py")]
+    modules = {_module_name(path) for path in files}
+    return {_module_name(path): _imports(path, modules) for path in files}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a list of modules, or None. Importing a package's own ``__init__`` from a
+    submodule is how Python packages work, so edges from a submodule up to its ancestors are ignored."""
+    def edges(module: str) -> set[str]:
+        return {target for target in graph[module] if not module.startswith(target + ".")}
+
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        stack.append(module)
+        for target in sorted(edges(module)):
+            if state.get(target) == 1:
+                return stack[stack.index(target):] + [target]
+            if target not in state and (found := visit(target)):
+                return found
+        stack.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (found := visit(module)):
+            return found
+    return None
+
+
+def test_no_import_cycle_among_the_project_modules() -> None:
+    graph = _graph()
+    assert "qualiclip.files" in graph["qualiclip.cli"]  # the graph sees relative imports
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"pkg": {"pkg.x"}, "pkg.x": {"pkg"}}) is None
+
+
+def test_library_and_explanations_never_import_gradio_or_the_app() -> None:
+    for package in ("qualiclip", "explain"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                        for alias in node.names}
+            imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
+                         if isinstance(node, ast.ImportFrom) and not node.level}
+            assert not imported & {"gradio", "studio", "app"}, path
+
+
+def test_app_py_is_wiring_only() -> None:
+    source = (ROOT / "app.py").read_text()
+    assert len(source.splitlines()) <= 40
+    tree = ast.parse(source)
+    assert not [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
