@@ -45,6 +45,8 @@ class PreparedImage:
     pixels: torch.Tensor = field(repr=False)
     #: (width, height) of the decoded image, before any downscale.
     original_size: tuple[int, int]
+    #: Frames in the source file (animations, multi-page TIFFs); only the first one is scored.
+    frames: int = 1
 
     @property
     def size(self) -> tuple[int, int]:
@@ -76,7 +78,7 @@ def prepare(image: ImageInput | PreparedImage, max_side: int | None = None) -> P
     if isinstance(image, PreparedImage):
         if max_side is None or max(image.size) <= max_side:
             return image
-        return PreparedImage(limit_side(image.pixels, max_side), image.original_size)
+        return PreparedImage(limit_side(image.pixels, max_side), image.original_size, image.frames)
     full = to_unit_tensor(image)
     return PreparedImage(limit_side(full, max_side), (full.shape[2], full.shape[1]))
 
