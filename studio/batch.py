@@ -7,21 +7,30 @@ from __future__ import annotations
 
 import base64
 import io
+import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 import pandas as pd
+from PIL import Image
 
 from qualiclip import QualiCLIPError, QualityModel
 from qualiclip.files import score_files
-from qualiclip.imaging import open_image
+from qualiclip.imaging import decode
 from qualiclip.prompts import PromptPair
 
+from .public_errors import without_paths
 from .views import pair_columns, pair_names, quality_label
 
 #: Most files one batch request accepts (bounds the time a single request can take).
 MAX_BATCH_FILES = 200
+#: Most pixels (sum over the files, read from their headers) one batch request accepts.
+MAX_BATCH_PIXELS = 1_000_000_000
+#: Where result CSVs are written, one folder per request; folders older than an hour are removed.
+CSV_ROOT = Path(tempfile.gettempdir()) / "qualiclip_batch"
+CSV_MAX_AGE_S = 3600
 THUMBNAIL_SIDE = 64
 CSV_NAME = "qualiclip_scores.csv"
 
@@ -31,10 +40,22 @@ def columns(pairs: Sequence[PromptPair]) -> list[str]:
     return ["thumbnail", "file", "score", "label", "error", *pair_names(pairs)]
 
 
+def total_pixels(paths: Sequence[Path]) -> int:
+    """Sum of width x height of the readable images among ``paths`` (headers only, nothing decoded)."""
+    total = 0
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                total += image.width * image.height
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            continue  # unreadable files become error rows; they cost nothing to score
+    return total
+
+
 def thumbnail_markdown(path: Path) -> str:
     """A small inline JPEG of ``path`` as Markdown (the table's first column); '' if unreadable."""
     try:
-        image = open_image(path)
+        image = decode(path, max_side=THUMBNAIL_SIDE).image  # decoded at reduced size where possible
     except QualiCLIPError:
         return ""
     image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
@@ -54,14 +75,23 @@ def score_table(model: QualityModel, paths: Sequence[Path],
             "score": None if result is None else round(result.score, 4),
             "label": "" if result is None else quality_label(result.score),
             **pair_columns(model.prompt_pairs, result.pair_probabilities if result else None),
-            "error": (error or "").replace(str(path), path.name),  # no server-side temp paths
+            "error": without_paths(error or "", path),  # no server-side temp paths
         })
         on_file(done)
     return pd.DataFrame(rows, columns=columns(model.prompt_pairs))
 
 
+def request_folder(root: Path = CSV_ROOT, max_age_s: float = CSV_MAX_AGE_S) -> Path:
+    """A fresh folder for one request's files below ``root``, after removing those older than ``max_age_s``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        if time.time() - old.stat().st_mtime > max_age_s:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=root))
+
+
 def write_csv(table: pd.DataFrame) -> Path:
-    """The table without thumbnails as a CSV file in a fresh temporary folder (one per request)."""
-    path = Path(tempfile.mkdtemp(prefix="qualiclip_batch_")) / CSV_NAME
+    """The table without thumbnails as a CSV file in a fresh folder (one per request, see :func:`request_folder`)."""
+    path = request_folder() / CSV_NAME
     table.drop(columns=["thumbnail"]).to_csv(path, index=False)
     return path

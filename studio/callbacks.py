@@ -22,9 +22,19 @@ from qualiclip.prompts import PromptPair
 
 from . import batch, robustness
 from .explanations import Maps, caption, compute_maps
-from .inputs import load_input, user_errors
+from .inputs import load_input
 from .model_slots import Studio
-from .views import NO_SCORE_HTML, gauge_html, pair_columns, pair_frame, pair_names, quality_label, scale_notice
+from .public_errors import guarded, user_errors
+from .views import (
+    NO_SCORE_HTML,
+    for_display,
+    gauge_html,
+    pair_columns,
+    pair_frame,
+    pair_names,
+    quality_label,
+    scale_notice,
+)
 
 
 def check_degradation(name: str) -> None:
@@ -48,6 +58,7 @@ class Callbacks:
     def _input(self, image: ImageInput | None) -> PreparedImage:
         return load_input(self.model, image)
 
+    @guarded
     def score_image(self, image: ImageInput | None) -> tuple[str, pd.DataFrame | None, dict[str, Any] | None]:
         """Score tab: gauge HTML, per-pair probabilities (bar chart) and the result as a dict."""
         if image is None:
@@ -66,6 +77,7 @@ class Callbacks:
         }
         return gauge_html(score, notice), pair_frame(model.prompt_pairs, probabilities), result
 
+    @guarded
     def explain_image(self, image: ImageInput | None, method: str, pair: int, opacity: float
                       ) -> tuple[np.ndarray | None, np.ndarray | None, str, str, Maps | None]:
         """Score tab heatmaps: "good" and "bad" overlays, their captions, and the maps for re-blending."""
@@ -81,10 +93,12 @@ class Callbacks:
         return good, bad, caption(maps.positive, "good"), caption(maps.negative, "bad"), maps
 
     @staticmethod
+    @guarded
     def reblend(maps: Maps | None, opacity: float) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Opacity slider: the same maps blended again, no model call."""
         return maps.overlays(opacity) if maps is not None else (None, None)
 
+    @guarded
     def robustness_preview(self, image: ImageInput | None, degradation: str, level: int
                            ) -> tuple[np.ndarray | None, str, str]:
         """Robustness tab: the degraded image, the original's and the degraded image's gauges.
@@ -99,8 +113,10 @@ class Callbacks:
         degraded = robustness.degrade(original, degradation, int(level))
         scores = robustness.score_levels(self.model, original, degradation, (0, int(level)))[0]
         label = f"{robustness.type_label(degradation)}, level {int(level)}"
-        return to_uint8_rgb(degraded), gauge_html(float(scores[0]), "original"), gauge_html(float(scores[1]), label)
+        return (for_display(to_uint8_rgb(degraded)), gauge_html(float(scores[0]), "original"),
+                gauge_html(float(scores[1]), label))
 
+    @guarded
     def sweep_image(self, image: ImageInput | None, degradation: str, every_type: bool,
                     progress: gr.Progress = gr.Progress()) -> tuple[pd.DataFrame, pd.DataFrame, str]:
         """Robustness tab sweep: score vs level lines, the score table, and which types do not fall.
@@ -121,6 +137,7 @@ class Callbacks:
             summary += " Types marked '(original table)' are not ordered by severity by design."
         return robustness.sweep_lines(table), table, summary
 
+    @guarded
     def batch_score(self, files: Sequence[str] | None, progress: gr.Progress = gr.Progress()
                     ) -> tuple[pd.DataFrame, str]:
         """Batch tab: the sortable results table and the CSV file's path; bad files get an error row."""
@@ -130,11 +147,15 @@ class Callbacks:
             raise gr.Error(f"{len(files)} files given; at most {batch.MAX_BATCH_FILES} per batch.",
                            title="Too many files")
         paths = [Path(f) for f in files]
+        if (pixels := batch.total_pixels(paths)) > batch.MAX_BATCH_PIXELS:
+            raise gr.Error(f"These files hold {pixels / 1e6:,.0f} megapixels; at most "
+                           f"{batch.MAX_BATCH_PIXELS / 1e6:,.0f} per batch.", title="Too many pixels")
         progress((0, len(paths)), desc="Scoring", unit="files")
         table = batch.score_table(self.model, paths,
                                   lambda done: progress((done, len(paths)), desc="Scoring", unit="files"))
         return table, str(batch.write_csv(table))
 
+    @guarded
     def compare_models(self, image: ImageInput | None) -> pd.DataFrame:
         """Compare tab: one row per model, scored on the same image, or the reason it is unavailable."""
         rows = []
@@ -146,10 +167,11 @@ class Callbacks:
             prepared = load_input(slot.model, image)
             scores, pairs, _ = slot.model.score_batch(prepared.pixels[None])
             rows.append({**row, "score": round(float(scores[0]), 4), "label": quality_label(float(scores[0])),
-                         "details": slot.model.weights_origin,
+                         "details": f"weights: {Path(slot.model.weights_origin).name}",
                          **pair_columns(slot.model.prompt_pairs, pairs[0].tolist())})
         return pd.DataFrame(rows, columns=compare_columns(self.model.prompt_pairs))
 
+    @guarded
     def learn_similarities(self, image: ImageInput | None, degradation: str, pair: int
                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Learn tab: cosine similarity with one pair's two prompts across levels, and the numbers."""

@@ -12,6 +12,8 @@ import numpy as np
 from explain import NO_EVIDENCE, Heatmap, blend, explain
 from qualiclip import PreparedImage, QualityModel
 
+from .views import for_display
+
 #: Methods offered in the UI: (label, ``explain`` method name).
 METHOD_CHOICES = (("Grad-CAM", "gradcam"), ("Grad-CAM++", "gradcam++"),
                   ("Attention map (gradient-free)", "attention"))
@@ -27,10 +29,11 @@ class Maps:
     negative: Heatmap
 
     def overlays(self, opacity: float) -> tuple[np.ndarray, np.ndarray]:
-        """Both overlays at ``opacity`` (clipped to [0, 1]); an empty map shows the plain picture."""
+        """Both overlays at ``opacity`` (clipped to [0, 1]), sized for display; an empty map shows the picture."""
         opacity = min(max(float(opacity), 0.0), 1.0)
-        return tuple(self.picture if heat.empty else blend(self.picture, heat.values, opacity)  # type: ignore
-                     for heat in (self.positive, self.negative))
+        pictures = (self.picture if heat.empty else blend(self.picture, heat.values, opacity)
+                    for heat in (self.positive, self.negative))
+        return tuple(for_display(picture) for picture in pictures)  # type: ignore[return-value]
 
 
 def compute_maps(model: QualityModel, image: PreparedImage, method: str, pair: int) -> Maps:

@@ -6,16 +6,16 @@ the UI reports as a visible notice.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-from typing import Iterator
 
 import gradio as gr
 from PIL import Image
 
-from qualiclip import QualiCLIPError, QualityModel
+from qualiclip import QualityModel
 from qualiclip.imaging import MAX_PIXELS, MIN_SIDE, ImageInput, PreparedImage, prepare
+
+from .public_errors import user_errors
 
 #: Decoded uploads kept (a few: each upload's callbacks run back to back on the same file).
 DECODED_FILES = 4
@@ -24,14 +24,17 @@ LIMITS_TEXT = (f"Images must be at least {MIN_SIDE}x{MIN_SIDE} px and at most {M
 
 
 def checked_image(**options) -> gr.Image:
-    """A ``gr.Image`` whose upload step reports unreadable files as a plain ``gr.Error``.
+    """A ``gr.Image`` that hands callbacks the uploaded file itself and reports unreadable files plainly.
 
-    Gradio opens every uploaded image with Pillow before any callback runs; a non-image or a
-    decompression bomb would otherwise surface as an internal "could not preprocess" error.
+    ``type="filepath"`` with ``image_mode=None``: Gradio passes the uploaded file through untouched
+    (no RGB re-encoding that would drop alpha, 16-bit depth or CMYK), so the app scores exactly what
+    the library scores. Gradio still opens the upload's header with Pillow before any callback runs;
+    a non-image or a decompression bomb would otherwise surface as an internal "could not
+    preprocess" error.
     (Wrapping this instance's ``preprocess`` rather than subclassing: gradio writes a ``.pyi``
     stub next to every module that defines a component class.)
     """
-    image = gr.Image(**options)
+    image = gr.Image(type="filepath", image_mode=None, **options)
     preprocess = image.preprocess
 
     def checked_preprocess(payload):
@@ -46,15 +49,6 @@ def checked_image(**options) -> gr.Image:
     return image
 
 
-@contextlib.contextmanager
-def user_errors() -> Iterator[None]:
-    """Show the library's errors (written for people) as a ``gr.Error`` instead of a traceback."""
-    try:
-        yield
-    except QualiCLIPError as err:
-        raise gr.Error(str(err), title="This image cannot be used") from err
-
-
 def load_input(model: QualityModel, image: ImageInput | None) -> PreparedImage:
     """Decode and validate ``image`` and cap it at ``model.max_side``; raises ``gr.Error`` when unusable.
 
@@ -64,10 +58,11 @@ def load_input(model: QualityModel, image: ImageInput | None) -> PreparedImage:
     """
     if image is None:
         raise gr.Error("Upload an image first (or click one of the examples).", title="No image")
-    with user_errors():
-        if isinstance(image, (str, os.PathLike)) and os.path.isfile(image):
-            stat = os.stat(image)
-            return _decoded_file(os.fspath(image), stat.st_mtime_ns, stat.st_size, model.max_side)
+    path = image if isinstance(image, (str, os.PathLike)) else ""
+    with user_errors(path):
+        if path and os.path.isfile(path):
+            stat = os.stat(path)
+            return _decoded_file(os.fspath(path), stat.st_mtime_ns, stat.st_size, model.max_side)
         return prepare(image, model.max_side)
 
 

@@ -19,8 +19,15 @@ from .robustness import SWEEP_COLUMNS, degradation_choices
 from .views import NO_SCORE_HTML, pair_chart_label
 
 EXAMPLES = sorted(str(p) for p in (Path(__file__).parent.parent / "examples").glob("*.jpg"))
-#: Requests that run at once per event (Gradio's queue).
-CONCURRENCY_LIMIT = 2
+#: Model-running requests that run at once, all endpoints together (one queue for the model).
+MODEL_CONCURRENCY = 2
+MODEL_QUEUE = {"concurrency_id": "model", "concurrency_limit": MODEL_CONCURRENCY}
+#: Largest upload accepted (Gradio refuses bigger files before they reach any callback).
+MAX_UPLOAD = "50mb"
+#: A session's heatmaps (kept for re-blending) are dropped after this long.
+SESSION_STATE_TTL_S = 900
+#: Uploads and generated files are deleted from Gradio's cache after an hour (checked every 10 min).
+CACHE_CLEANUP = (600, 3600)
 CSS = """
 #weights-banner {background: var(--color-accent-soft); padding: 0.4em 1em; border-radius: 8px;}
 .qc-gauge {padding: 0.5em 0;}
@@ -37,12 +44,12 @@ def build_demo(studio: Studio) -> gr.Blocks:
     handlers = Callbacks(studio)
     pairs = studio.primary.prompt_pairs
     pair_choices = [(f"{pos} vs {neg}", i) for i, (pos, neg) in enumerate(pairs)]
-    with gr.Blocks(title="QualiCLIP Studio") as demo:
+    with gr.Blocks(title="QualiCLIP Studio", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(content.HEADER)
         gr.Markdown(studio.banner, elem_id="weights-banner")
         with gr.Row():
             with gr.Column(scale=2):
-                image = checked_image(label="Image", type="filepath", sources=["upload", "clipboard", "webcam"],
+                image = checked_image(label="Image", sources=["upload", "clipboard", "webcam"],
                                  elem_id="input-image")
                 gr.Examples(EXAMPLES, inputs=image, label="Examples (click one)")
             with gr.Column(scale=3):
@@ -67,7 +74,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                             with gr.Column():
                                 bad_map = gr.Image(label="Towards bad", interactive=False)
                                 bad_caption = gr.Markdown(elem_id="bad-caption")
-                        maps = gr.State()
+                        maps = gr.State(time_to_live=SESSION_STATE_TTL_S)
                     with gr.Tab("Robustness"):
                         with gr.Row():
                             degradation = gr.Dropdown(degradation_choices(), value="gaussian_blur",
@@ -118,24 +125,29 @@ def build_demo(studio: Studio) -> gr.Blocks:
                           outputs=[good_map, bad_map, good_caption, bad_caption, maps])
         preview_io = dict(inputs=[image, degradation, level], outputs=[degraded_image, original_gauge, degraded_gauge])
         scored = image.change(handlers.score_image, inputs=image, outputs=[gauge, pair_plot, result_json],
-                              api_name="score")
-        scored.success(handlers.explain_image, **heatmap_io, api_name="heatmaps")
-        scored.success(handlers.robustness_preview, **preview_io, api_name="robustness")
-        gr.on([method.change, pair.change], handlers.explain_image, **heatmap_io, api_visibility="private")
-        opacity.release(handlers.reblend, inputs=[maps, opacity], outputs=[good_map, bad_map], api_visibility="private")
+                              api_name="score", **MODEL_QUEUE)
+        scored.success(handlers.explain_image, **heatmap_io, api_name="heatmaps", **MODEL_QUEUE)
+        scored.success(handlers.robustness_preview, **preview_io, api_name="robustness", **MODEL_QUEUE)
+        gr.on([method.change, pair.change], handlers.explain_image, **heatmap_io, api_visibility="private",
+              **MODEL_QUEUE)
+        opacity.release(handlers.reblend, inputs=[maps, opacity], outputs=[good_map, bad_map],
+                        api_visibility="private")
         gr.on([degradation.change, level.change], handlers.robustness_preview, **preview_io,
-              trigger_mode="always_last", api_visibility="private")
+              trigger_mode="always_last", api_visibility="private", **MODEL_QUEUE)
         sweep_button.click(handlers.sweep_image, inputs=[image, degradation, every_type],
-                           outputs=[sweep_plot, sweep_table, sweep_summary], api_name="sweep")
-        batch_button.click(handlers.batch_score, inputs=files, outputs=[batch_table, csv_file], api_name="batch")
-        compare_button.click(handlers.compare_models, inputs=image, outputs=compare_table, api_name="compare")
+                           outputs=[sweep_plot, sweep_table, sweep_summary], api_name="sweep", **MODEL_QUEUE)
+        batch_button.click(handlers.batch_score, inputs=files, outputs=[batch_table, csv_file], api_name="batch",
+                           **MODEL_QUEUE)
+        compare_button.click(handlers.compare_models, inputs=image, outputs=compare_table, api_name="compare",
+                             **MODEL_QUEUE)
         learn_button.click(handlers.learn_similarities, inputs=[image, learn_degradation, learn_pair],
-                           outputs=[learn_plot, learn_table], api_name="similarities")
-
-    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
+                           outputs=[learn_plot, learn_table], api_name="similarities", **MODEL_QUEUE)
     return demo
 
 
 def launch(demo: gr.Blocks, **options) -> tuple:
-    """Start the server with the app's CSS; ``options`` go to ``demo.launch`` (port, thread lock...)."""
-    return demo.launch(css=CSS, show_error=True, **options)
+    """Start the server with the app's CSS and upload limit; ``options`` go to ``demo.launch``.
+
+    ``show_error=False``: only ``gr.Error`` messages (written for people) reach the client.
+    """
+    return demo.launch(css=CSS, show_error=False, max_file_size=MAX_UPLOAD, **options)

@@ -8,12 +8,14 @@ naming the fixes.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from qualiclip import MODELS, QualiCLIPError, QualityModel, load_model
+from qualiclip import MODELS, CheckpointError, QualiCLIPError, QualityModel, WeightsUnavailableError, load_model
 from qualiclip.scoring import default_device
 
+LOG = logging.getLogger("qualiclip.studio")
 WEIGHTS_ENV = "QUALICLIP_STUDIO_WEIGHTS"
 #: Longer side (px) images are scored at on CPU: about a second per RN50 forward on 2 cores.
 CPU_MAX_SIDE = 768
@@ -28,12 +30,26 @@ COMPARED = (OFFICIAL, BASELINE, OFFLINE)
 
 @dataclass(frozen=True)
 class ModelSlot:
-    """A model the app tried to load: ``model`` when it loaded, else ``reason`` it did not."""
+    """A model the app tried to load: ``model`` when it loaded, else why it did not.
+
+    ``reason`` is the plain sentence users see; ``detail`` is the full error (URLs, cache paths) for
+    the server's log and start-up messages only.
+    """
 
     key: str
     title: str
     model: QualityModel | None = None
     reason: str | None = None
+    detail: str | None = None
+
+
+def public_reason(error: QualiCLIPError) -> str:
+    """Why a model is unavailable, in words that reveal nothing about the server."""
+    if isinstance(error, WeightsUnavailableError):
+        return "its weights are not on this server and could not be downloaded (no internet access?)."
+    if isinstance(error, CheckpointError):
+        return "its weights file is not a usable checkpoint."
+    return "it could not be loaded."
 
 
 @dataclass(frozen=True)
@@ -56,7 +72,8 @@ def try_load(key: str, max_side: int | None) -> ModelSlot:
     try:
         return ModelSlot(key, spec.title, model=load_model(key, max_side=max_side))
     except QualiCLIPError as err:
-        return ModelSlot(key, spec.title, reason=str(err))
+        LOG.warning("model %s unavailable: %s", key, err)
+        return ModelSlot(key, spec.title, reason=public_reason(err), detail=str(err))
 
 
 def load_studio(weights: str | Path | None = None, max_side: int | None = None) -> Studio:
@@ -65,7 +82,7 @@ def load_studio(weights: str | Path | None = None, max_side: int | None = None) 
     if weights:
         model = load_model(weights=weights, max_side=max_side)
         slot = ModelSlot("custom", f"Custom weights ({Path(weights).name})", model=model)
-        return Studio(model, f"**Weights:** custom checkpoint `{weights}`.", (slot,))
+        return Studio(model, f"**Weights:** custom checkpoint `{Path(weights).name}`.", (slot,))
     slots = tuple(try_load(key, max_side) for key in COMPARED)
     by_key = {slot.key: slot for slot in slots}
     official, offline = by_key[OFFICIAL], by_key[OFFLINE]
@@ -78,7 +95,7 @@ def load_studio(weights: str | Path | None = None, max_side: int | None = None) 
         return Studio(offline.model, banner, slots)
     raise RuntimeError(
         "No QualiCLIP weights are available, so the app cannot start.\n"
-        f"- official: {official.reason}\n- bundled offline model: {offline.reason}\n"
+        f"- official: {official.detail}\n- bundled offline model: {offline.detail}\n"
         f"Set {WEIGHTS_ENV}=PATH to a checkpoint to start anyway."
     )
 

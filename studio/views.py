@@ -7,7 +7,9 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
+from PIL import Image
 
 from qualiclip.imaging import PreparedImage
 from qualiclip.prompts import PromptPair
@@ -42,12 +44,27 @@ def gauge_html(score: float, caption: str = "") -> str:
     )
 
 
+#: Longer side (px) of images sent to the browser: within WebP's 16383 px and light to transfer.
+DISPLAY_MAX_SIDE = 2048
+
+
+def for_display(image: np.ndarray) -> np.ndarray:
+    """An (H, W, 3) uint8 picture shrunk (area-averaged) so its longer side is at most ``DISPLAY_MAX_SIDE``."""
+    height, width = image.shape[:2]
+    if max(height, width) <= DISPLAY_MAX_SIDE:
+        return image
+    scale = DISPLAY_MAX_SIDE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BOX))
+
+
 def scale_notice(image: PreparedImage) -> str:
-    """One sentence saying whether the image was downscaled for scoring."""
+    """One sentence saying whether the image was downscaled for scoring (and which frame was scored)."""
     (w, h), (ow, oh) = image.size, image.original_size
+    frames = f" The file has {image.frames} frames; the first one was scored." if image.frames > 1 else ""
     if not image.downscaled:
-        return f"Scored at full resolution, {w}x{h} px."
-    return f"Downscaled from {ow}x{oh} to {w}x{h} px for scoring (longer side capped for speed)."
+        return f"Scored at full resolution, {w}x{h} px.{frames}"
+    return f"Downscaled from {ow}x{oh} to {w}x{h} px for scoring (longer side capped for speed).{frames}"
 
 
 def pair_name(pair: PromptPair) -> str:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from open_clip.modified_resnet import AttentionPool2d
 
-from qualiclip import PROMPT_PAIRS, QualityModel, quality_from_features
+from qualiclip import PROMPT_PAIRS, ImageLoadError, QualityModel, quality_from_features
 from qualiclip.architecture import TINY_ARCH, NativeResolutionAttentionPool, build_clip
 
 
@@ -86,7 +86,9 @@ def test_max_side_caps_longer_side_keeping_aspect(tiny_checkpoint, photo: np.nda
     assert tuple(model.prepare(photo).tensor().shape) == (3, 64, 64)
     wide = np.zeros((64, 256, 3), dtype=np.uint8)
     assert tuple(model.prepare(wide).tensor().shape) == (3, 16 * 2, 64 * 2), "short side kept at 32 px"
-    [result] = model.score([np.zeros((40, 1536, 3), dtype=np.uint8)])
+    [result] = model.score([np.zeros((40, 160, 3), dtype=np.uint8)])  # 128x32: area within 64 x 64
     assert 0.0 <= result.score <= 1.0
+    with pytest.raises(ImageLoadError, match="too elongated to score within the 64 px cap"):
+        model.prepare(np.zeros((40, 1536, 3), dtype=np.uint8))  # 32 px high it would still be 1229 px long
     small = np.zeros((40, 60, 3), dtype=np.uint8)
     assert tuple(model.prepare(small).tensor().shape) == (3, 40, 60), "never upscales"

@@ -1,0 +1,56 @@
+"""What a public user may see of an error: plain messages, never server paths or internals.
+
+Library errors (:class:`QualiCLIPError`) are written for people; the app shows them with the
+upload's server path replaced by its bare file name. Anything else is a bug or an attack: it is
+logged in full on the server and the user gets one plain sentence.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+from typing import Callable, Iterator, TypeVar
+
+import gradio as gr
+
+from qualiclip import QualiCLIPError
+
+LOG = logging.getLogger("qualiclip.studio")
+UNEXPECTED = "Something went wrong on the server while handling this request; it has been logged."
+Handler = TypeVar("Handler", bound=Callable)
+
+
+def without_paths(message: str, *paths: str | os.PathLike) -> str:
+    """``message`` with each of ``paths`` (and its folder) replaced by the bare file name."""
+    for path in paths:
+        text = os.fspath(path)
+        if text:
+            message = message.replace(text, os.path.basename(text))
+            folder = os.path.dirname(text)
+            if len(folder) > 1:
+                message = message.replace(folder + os.sep, "")
+    return message
+
+
+@contextlib.contextmanager
+def user_errors(*paths: str | os.PathLike) -> Iterator[None]:
+    """Show the library's errors as a ``gr.Error`` (server ``paths`` reduced to file names)."""
+    try:
+        yield
+    except QualiCLIPError as err:
+        raise gr.Error(without_paths(str(err), *paths), title="This image cannot be used") from err
+
+
+def guarded(handler: Handler) -> Handler:
+    """``handler`` with unexpected exceptions logged in full and shown as one plain sentence."""
+    @functools.wraps(handler)
+    def run(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as err:  # noqa: BLE001 - the point: nothing internal reaches the client
+            LOG.exception("unexpected error in %s", handler.__name__)
+            raise gr.Error(UNEXPECTED, title="Server error") from err
+    return run  # type: ignore[return-value]
