@@ -1,126 +1,259 @@
-"""Load check of the running app: concurrent gradio_client requests mixing scores and heatmaps.
+"""Load check of the app as a public Space: server memory and latency under hostile and mixed traffic.
 
-Serves the app (``studio.layout.build_demo``) on a free localhost port in this process, warms it
-up, then submits N requests at once (half ``/score``, half ``/heatmaps``, over the example images) and reports per-request
-latency from submission to result, queueing included (the app serves 2 requests at a time).
-Exits non-zero if any request fails.
+Starts ``app.py`` in a subprocess (the production entry point) on RN50-sized random weights in the
+official format, samples the server process's resident memory every 10 ms, and runs three loads
+through gradio_client, each after the server has settled:
 
-    python benchmarks/load_check.py [--requests 20] [--random-arch RN50-quickgelu | --weights PATH]
-                                    [--update-results]
+1. four concurrent requests with a 6000x6000 JPEG, one on each of four model endpoints;
+2. 20 concurrent mixed requests (score, heatmaps, robustness, compare) with 12 MP (4000x3000) photos;
+3. 100 sequential mixed requests after those, for memory growth (leaks).
 
-Without --weights or --random-arch the app picks its model as in production. ``--random-arch``
-writes a randomly initialised checkpoint of that architecture: timings match a trained model's.
+For each: errors, p50/p95 latency (submission to result, queueing included) and the server's peak
+RSS rise over its resident size just before the load; for the sequential run also the growth from
+its first to its last request. Exits non-zero when a target of the issue is missed.
+
+    python benchmarks/load_check.py [--arch RN50-quickgelu | --weights PATH] [--sequential 100] [--update-results]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from benchmarks.results_file import replace_section  # noqa: E402
 from qualiclip.tiny import make_random_checkpoint  # noqa: E402
-from studio.background_server import running_app  # noqa: E402
-from studio.model_slots import load_studio  # noqa: E402
+from studio.model_slots import WEIGHTS_ENV  # noqa: E402
 
 SECTION = "## App load check (benchmarks/load_check.py)"
 EXAMPLES = sorted((ROOT / "examples").glob("*.jpg"))
+#: The issue's targets: peak RSS rise (MB) of the 6000x6000 and the 12 MP runs; growth (MB) over the sequential run.
+TARGET_HUGE_MB, TARGET_MIXED_MB, TARGET_GROWTH_MB = 1536, 2048, 50
+MB = 1024 * 1024
 
 
-def request(client: Client, index: int) -> Future:
-    """Request ``index``: even ones score, odd ones ask for Grad-CAM heatmaps, cycling the examples."""
-    image = handle_file(str(EXAMPLES[index % len(EXAMPLES)]))
-    if index % 2 == 0:
-        return client.submit(image, api_name="/score")
-    return client.submit(image, "gradcam", -1, 0.5, api_name="/heatmaps")
+class RssSampler:
+    """Samples a process's resident set size every ``interval`` s; ``peak_since(mark)`` after a mark."""
+
+    def __init__(self, pid: int, interval: float = 0.01) -> None:
+        self.status = Path(f"/proc/{pid}/status")
+        self.interval, self.peak, self.running = interval, 0, True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def rss(self) -> int:
+        for line in self.status.read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS line")
+
+    def _run(self) -> None:
+        while self.running:
+            try:
+                self.peak = max(self.peak, self.rss())
+            except (OSError, RuntimeError):
+                return
+            time.sleep(self.interval)
+
+    def mark(self) -> int:
+        """Start a new peak from now; returns the current RSS."""
+        current = self.rss()
+        self.peak = current
+        return current
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join()
 
 
-def alone(client: Client) -> tuple[float, float]:
-    """Latency of one score and one heatmaps request with nothing else running (after a warm-up)."""
-    times = []
-    for index in (0, 1, 0, 1):
-        started = time.perf_counter()
-        request(client, index).result()
-        times.append(time.perf_counter() - started)
-    return times[2], times[3]
+@dataclass
+class Run:
+    """One load: what was sent, latencies, errors, memory."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    rss_before: int = 0
+    rss_peak: int = 0
+    rss_after: int = 0
+
+    @property
+    def peak_rise_mb(self) -> float:
+        return (self.rss_peak - self.rss_before) / MB
+
+    def row(self) -> str:
+        p50, p95 = percentile(self.latencies, 50), percentile(self.latencies, 95)
+        return (f"| {self.name} | {len(self.latencies) + len(self.errors)} | {len(self.errors)} | {p50:.2f} | "
+                f"{p95:.2f} | {self.rss_before / MB:,.0f} | {self.peak_rise_mb:+,.0f} | "
+                f"{(self.rss_after - self.rss_before) / MB:+,.0f} |")
 
 
-def run(client: Client, count: int) -> tuple[list[float], list[float], list[str]]:
-    """Fire ``count`` requests at once; (latencies of scores, of heatmaps, errors)."""
-    finished: dict[int, float] = {}
-    jobs = []
-    for index in range(count):
-        submitted, job = time.perf_counter(), request(client, index)
-        job.add_done_callback(lambda _, index=index: finished.setdefault(index, time.perf_counter()))
-        jobs.append((index, submitted, job))
-    latencies: tuple[list[float], list[float]] = ([], [])
-    errors = []
-    for index, submitted, job in jobs:
+def percentile(values: list[float], q: int) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def photo(path: Path, size: tuple[int, int], source: Path) -> Path:
+    """A natural-looking JPEG of ``size``: an example photo upscaled (bicubic), quality 90."""
+    Image.open(source).convert("RGB").resize(size, Image.Resampling.BICUBIC).save(path, quality=90)
+    return path
+
+
+ENDPOINTS = {
+    "/score": (),
+    "/heatmaps": ("gradcam", -1, 0.5),
+    "/robustness": ("gaussian_blur", 3),
+    "/compare": (),
+}
+
+
+def submit(client: Client, endpoint: str, image: Path) -> Future:
+    return client.submit(handle_file(str(image)), *ENDPOINTS[endpoint], api_name=endpoint)
+
+
+def concurrent(client: Client, sampler: RssSampler, name: str, jobs: list[tuple[str, Path]]) -> Run:
+    """Submit every job at once and wait for all."""
+    time.sleep(2.0)  # let the server settle
+    run = Run(name, rss_before=sampler.mark())
+    started, finished, futures = {}, {}, []
+    for index, (endpoint, image) in enumerate(jobs):
+        started[index] = time.perf_counter()
+        futures.append(submit(client, endpoint, image))
+        futures[-1].add_done_callback(lambda _, index=index: finished.setdefault(index, time.perf_counter()))
+    for index, future in enumerate(futures):
         try:
-            job.result(timeout=600)
-        except Exception as err:  # report every failure, whatever it is
-            errors.append(f"request {index}: {type(err).__name__}: {err}")
-        else:
-            latencies[index % 2].append(finished.setdefault(index, time.perf_counter()) - submitted)
-    return latencies[0], latencies[1], errors
+            future.result(timeout=900)
+            run.latencies.append(finished.setdefault(index, time.perf_counter()) - started[index])
+        except Exception as err:  # every failure counts, whatever it is
+            run.errors.append(f"{jobs[index][0]}: {type(err).__name__}: {err}")
+    run.rss_peak, run.rss_after = sampler.peak, sampler.rss()
+    return run
 
 
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+def sequential(client: Client, sampler: RssSampler, jobs: list[tuple[str, Path]]) -> tuple[Run, list[float]]:
+    """One request after the other; also returns the RSS (MB) after each request."""
+    time.sleep(2.0)
+    run = Run(f"{len(jobs)} sequential, mixed", rss_before=sampler.mark())
+    after: list[float] = []
+    for endpoint, image in jobs:
+        started = time.perf_counter()
+        try:
+            submit(client, endpoint, image).result(timeout=900)
+            run.latencies.append(time.perf_counter() - started)
+        except Exception as err:
+            run.errors.append(f"{endpoint}: {type(err).__name__}: {err}")
+        after.append(sampler.rss() / MB)
+    run.rss_peak, run.rss_after = sampler.peak, sampler.rss()
+    return run, after
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(weights: Path, port: int) -> subprocess.Popen:
+    """``python app.py`` on ``weights`` and ``port``; returns once it answers HTTP."""
+    env = {**os.environ, WEIGHTS_ENV: str(weights), "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"app.py exited: {server.stderr.read()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2).close()
+            return server
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise RuntimeError("app.py did not start within 300 s")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=20)
     models = parser.add_mutually_exclusive_group()
-    models.add_argument("--weights", help="checkpoint the app starts on (as $QUALICLIP_STUDIO_WEIGHTS)")
-    models.add_argument("--random-arch", help="start on a random checkpoint of this open_clip architecture")
+    models.add_argument("--arch", default="RN50-quickgelu", help="random checkpoint of this architecture")
+    models.add_argument("--weights", help="start the app on this checkpoint instead")
+    parser.add_argument("--sequential", type=int, default=100, help="requests in the sequential run")
     parser.add_argument("--update-results", action="store_true", help=f"rewrite '{SECTION}' in RESULTS.md")
     args = parser.parse_args()
-    weights = args.weights
-    if args.random_arch:
-        weights = make_random_checkpoint(Path(tempfile.mkdtemp()) / "random.pth", arch=args.random_arch)
-    studio = load_studio(weights)
-    model = studio.primary
-    with running_app(studio) as url:
-        client = Client(url, verbose=False)
-        single = alone(client)
-        scores, heatmaps, errors = run(client, args.requests)
-    for error in errors:
-        print(error, file=sys.stderr)
-    everything = scores + heatmaps
-    lines = [
-        f"Measured {date.today().isoformat()}: {args.requests} requests submitted at once through gradio_client "
-        f"({len(scores)} `/score`, {len(heatmaps)} `/heatmaps` Grad-CAM), example images up to 640x480, "
-        f"model `{args.random_arch or model.name}` (max_side {model.max_side}), {torch.get_num_threads()} torch "
-        "threads, app concurrency limit 2. Latency = submission to result, queueing included.",
-        "",
-        "| requests | n | median (s) | p95 (s) | max (s) |",
-        "|---|---:|---:|---:|---:|",
+    work = Path(tempfile.mkdtemp(prefix="qualiclip_load_"))
+    weights = Path(args.weights) if args.weights else make_random_checkpoint(work / "random.pth", arch=args.arch)
+    huge = photo(work / "huge_6000x6000.jpg", (6000, 6000), EXAMPLES[0])
+    twelve = [photo(work / f"photo12mp_{i}.jpg", (4000, 3000), source) for i, source in enumerate(EXAMPLES)]
+    endpoints = list(ENDPOINTS)
+    port = free_port()
+    server = start_app(weights, port)
+    sampler = RssSampler(server.pid)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        for endpoint in endpoints:  # warm-up: every endpoint once, on a small photo
+            submit(client, endpoint, EXAMPLES[0]).result(timeout=300)
+        idle = sampler.rss()
+        runs = [
+            concurrent(client, sampler, "4 concurrent, 6000x6000 JPEG, 4 endpoints",
+                       [(endpoint, huge) for endpoint in endpoints]),
+            concurrent(client, sampler, "20 concurrent, 12 MP photos, mixed",
+                       [(endpoints[i % 4], twelve[i % len(twelve)]) for i in range(20)]),
+        ]
+        steady, series = sequential(client, sampler, [(endpoints[i % 4], twelve[i % len(twelve)])
+                                                      for i in range(args.sequential)])
+        runs.append(steady)
+        growth = series[-1] - series[0]
+    finally:
+        sampler.stop()
+        server.terminate()
+        server.wait(timeout=60)
+    checks = [
+        (f"6000x6000 peak rise <= {TARGET_HUGE_MB} MB", runs[0].peak_rise_mb <= TARGET_HUGE_MB),
+        (f"12 MP mixed: 0 errors, peak rise <= {TARGET_MIXED_MB} MB",
+         not runs[1].errors and runs[1].peak_rise_mb <= TARGET_MIXED_MB),
+        (f"sequential growth <= {TARGET_GROWTH_MB} MB ({growth:+.1f} MB)", growth <= TARGET_GROWTH_MB),
+        ("no errors at all", not any(run.errors for run in runs)),
     ]
-    for name, values in (("score", scores), ("heatmaps", heatmaps), ("all", everything)):
-        if values:
-            lines.append(f"| {name} | {len(values)} | {statistics.median(values):.2f} | "
-                         f"{percentile(values, 95):.2f} | {max(values):.2f} |")
-    lines += ["", f"Errors: **{len(errors)}** of {args.requests}. One request alone: score {single[0]:.2f} s, "
-              f"heatmaps {single[1]:.2f} s; the load was sharing the machine's 2 cores with other work "
-              f"(load average {os.getloadavg()[0]:.1f} at the end)."]
+    lines = [
+        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores: `python app.py` in a subprocess on "
+        f"{'`' + Path(args.weights).name + '`' if args.weights else 'random `' + args.arch + '` weights'} in the "
+        f"official format, CPU (max_side 768), one model queue of 2; requests through gradio_client; "
+        f"server RSS sampled every 10 ms. Idle RSS after warm-up: {idle / MB:,.0f} MB.",
+        "",
+        "| load | requests | errors | p50 (s) | p95 (s) | RSS before (MB) | peak rise (MB) | after - before (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *[run.row() for run in runs],
+        "",
+        f"Sequential run: RSS growth from after its first request to after its last: **{growth:+.1f} MB**; "
+        "RSS (MB) after request " + ", ".join(f"{i}: {series[i - 1]:,.0f}" for i in sorted({1, *range(10, len(series) + 1, 10)})) + ".",
+        "",
+        "Targets: " + "; ".join(f"{text}: **{'met' if ok else 'MISSED'}**" for text, ok in checks) + ".",
+        f"Load average at the end: {os.getloadavg()[0]:.1f} (other work shared the machine's cores).",
+    ]
+    for run in runs:
+        lines += [f"- error in '{run.name}': {error}" for error in run.errors[:5]]
     report = "\n".join(lines) + "\n"
     print(report)
     if args.update_results:
         replace_section(SECTION, f"{SECTION}\n\n{report}")
-    return 1 if errors else 0
+    return 0 if all(ok for _, ok in checks) else 1
 
 
 if __name__ == "__main__":

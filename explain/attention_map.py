@@ -37,15 +37,18 @@ class AttentionQualityMap:
     values: np.ndarray
 
 
-def attention_quality_map(model: QualityModel, image: ImageInput | PreparedImage,
-                          pair: int | None = None) -> AttentionQualityMap:
-    """Dense quality map of ``image`` (after ``model.prepare``, so at the size actually scored)."""
+def attention_quality_map(model: QualityModel, image: ImageInput | PreparedImage, pair: int | None = None,
+                          trunk: torch.Tensor | None = None) -> AttentionQualityMap:
+    """Dense quality map of ``image`` (after ``model.prepare``, so at the size actually scored).
+
+    ``trunk``: :meth:`QualityModel.trunk` of the prepared image, when the caller already has it.
+    """
     check_pair(model, pair)
     pool = getattr(model.clip.visual, "attnpool", None)
     if not isinstance(pool, NativeResolutionAttentionPool):
         raise TypeError("the attention quality map needs a ResNet image tower with QualiCLIP's attention pool")
     tensor = model.prepare(image).pixels
-    features = pool_input(model, tensor)
+    features = pool_input(model, tensor, trunk)
     with torch.inference_mode(), model.autocast():
         tokens = pool(features, all_tokens=True)[:, 0]  # (1 + h*w, D)
         scores, pair_probabilities = quality_from_features(

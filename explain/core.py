@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import cv2
+import torch
 
 from qualiclip import QualityModel, quality_from_features
 from qualiclip.imaging import ImageInput, PreparedImage, to_uint8_rgb
@@ -17,7 +18,8 @@ METHODS = (*CAM_METHODS, "attention")
 
 
 def explain(model: QualityModel, image: ImageInput | PreparedImage, method: str = "gradcam", target: str = "score",
-            pair: int | None = None, alpha: float = 0.5, colormap: int = cv2.COLORMAP_JET) -> QualityExplanation:
+            pair: int | None = None, alpha: float = 0.5, colormap: int = cv2.COLORMAP_JET,
+            trunk: torch.Tensor | None = None) -> QualityExplanation:
     """Explain ``model``'s score of ``image`` with two maps: what pulls it towards good / bad.
 
     ``method``: ``"gradcam"``, ``"gradcam++"``, ``"eigencam"`` (pytorch-grad-cam, at ``layer4``'s
@@ -26,7 +28,8 @@ def explain(model: QualityModel, image: ImageInput | PreparedImage, method: str 
     ``target`` (CAM methods): ``"score"`` or ``"similarity"``, see :mod:`explain.targets`;
     ``pair``: one antonym pair's index, or None for all pairs. The image is prepared as for
     scoring (``model.max_side`` applies; a :class:`PreparedImage` is used as it is), and every map
-    matches that scored image.
+    matches that scored image. ``trunk``: :meth:`QualityModel.trunk` of that prepared image, when
+    the caller already computed it (e.g. to score it): the maps then cost no trunk pass.
 
     Thread-safe without a lock: each call hooks a private frozen copy of the tower's modules,
     and the scoring model is left exactly as it was.
@@ -39,13 +42,13 @@ def explain(model: QualityModel, image: ImageInput | PreparedImage, method: str 
     picture = to_uint8_rgb(prepared.pixels)
     style = dict(alpha=alpha, colormap=colormap)
     if method == "attention":
-        dense = attention_quality_map(model, prepared, pair)
+        dense = attention_quality_map(model, prepared, pair, trunk)
         positive, negative = render_pair(dense.local_scores, 1.0 - dense.local_scores, picture,
                                          ("locally judged good", "locally judged bad"), scale=1.0, **style)
         note = "gradient-free: each stride-32 cell's own QualiCLIP score; the target kind does not apply"
         return QualityExplanation(dense.score, method, target, pair, positive, negative, picture, note)
     good, bad = good_and_bad_targets(model, target, pair)
-    maps, embeddings = cam_maps(model, prepared.pixels, method, (good, bad))
+    maps, embeddings = cam_maps(model, prepared.pixels, method, (good, bad), trunk=trunk)
     score, _ = quality_from_features(embeddings[:1], model.prompt_features, model.logit_scale)
     positive, negative = render_pair(maps[0], maps[1], picture, (good.label, bad.label), **style)
     note = "prompt-agnostic: both maps show the features' main component" if method in PROMPT_AGNOSTIC else ""

@@ -20,8 +20,7 @@ from torch import nn
 from qualiclip import QualityModel
 
 from .targets import Target
-from .towers import (PoolHead, ReshapeTransform, TowerHead, autograd_on, frozen_copy, pool_input,
-                     tower_target_layer)
+from .towers import PoolHead, ReshapeTransform, TowerHead, autograd_on, frozen_copy, pool_input, tower_target_layer
 
 #: pytorch-grad-cam classes offered by name. EigenCAM is gradient-free and ignores the targets.
 CAM_METHODS: dict[str, type[BaseCAM]] = {
@@ -56,19 +55,19 @@ _RAW_CAMS = {name: type(f"Raw{cls.__name__}", (RawMapsMixin, cls), {}) for name,
 
 
 def cam_maps(model: QualityModel, image: torch.Tensor, method: str, targets: Sequence[Target], *,
-             fast: bool = True) -> tuple[np.ndarray, torch.Tensor]:
+             fast: bool = True, trunk: torch.Tensor | None = None) -> tuple[np.ndarray, torch.Tensor]:
     """Raw maps (T, h, w) >= 0 for each target, and the (T, D) embeddings they were computed from.
 
     ``image`` is one prepared (3, H, W) image (``model.prepare(...).pixels``, not modified); the T
     targets share one batched forward/backward. ``fast`` uses the pool-only path where the tower has
-    an attention pool.
+    an attention pool, starting from ``trunk`` (:meth:`QualityModel.trunk` of ``image``) when given.
     """
     if method not in CAM_METHODS:
         raise ValueError(f"unknown CAM method {method!r}; choose from {', '.join(CAM_METHODS)}")
     visual = model.clip.visual
     if fast and isinstance(visual, ModifiedResNet):
         head = PoolHead(frozen_copy(visual.attnpool))
-        return _run_cam(model, head, head.features, pool_input(model, image), method, targets, None)
+        return _run_cam(model, head, head.features, pool_input(model, image, trunk), method, targets, None)
     tower = frozen_copy(visual)
     layer, transform = tower_target_layer(tower, tuple(image.shape[-2:]))
     return _run_cam(model, TowerHead(tower), layer, model.to_model_input(image[None]), method, targets, transform)

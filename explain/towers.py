@@ -19,7 +19,6 @@ from open_clip.transformer import VisionTransformer
 from torch import nn
 
 from qualiclip import QualityModel
-from qualiclip.architecture import trunk_features
 
 ReshapeTransform = Callable[[torch.Tensor], torch.Tensor]
 
@@ -38,15 +37,16 @@ def autograd_on() -> Iterator[None]:
         yield
 
 
-def pool_input(model: QualityModel, image: torch.Tensor) -> torch.Tensor:
+def pool_input(model: QualityModel, image: torch.Tensor, trunk: torch.Tensor | None = None) -> torch.Tensor:
     """(1, C, h, w) trunk features (stem + layer1..4) of one prepared (3, H, W) image.
 
-    Computed once without autograd, then cloned out of inference mode so that autograd may use
-    it as a leaf: everything after it (the attention pool) is cheap to differentiate.
+    Computed once without autograd (or taken from ``trunk``, :meth:`QualityModel.trunk`'s output for
+    this image), then cloned out of inference mode so that autograd may use it as a leaf:
+    everything after it (the attention pool) is cheap to differentiate.
     """
-    with torch.inference_mode(), model.autocast():
-        features = trunk_features(model.clip.visual, model.to_model_input(image[None]))
-    return features.clone()
+    features = model.trunk(image[None]) if trunk is None else trunk
+    with torch.inference_mode(False):
+        return features.clone()
 
 
 class PoolHead(nn.Module):

@@ -112,7 +112,19 @@ def tokenizer(arch: str) -> SimpleTokenizer:
                            **text.get("tokenizer_kwargs", {}))
 
 
-def trunk_features(visual: ModifiedResNet, images: torch.Tensor) -> torch.Tensor:
-    """Run the ResNet trunk (stem + layer1..4): the feature map the attention pool consumes."""
+def tower_trunk(visual: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The image tower up to its pooling head: the feature map a ResNet's attention pool reads.
+
+    Towers without a separate head (ViTs) have no trunk: the normalised input is returned as it is
+    and :func:`tower_head` runs the whole tower. ``tower_head(visual, tower_trunk(visual, x))``
+    equals ``visual(x)`` exactly.
+    """
+    if not isinstance(visual, ModifiedResNet):
+        return images
     x = visual.stem(images.to(visual.conv1.weight.dtype))
     return visual.layer4(visual.layer3(visual.layer2(visual.layer1(x))))
+
+
+def tower_head(visual: torch.nn.Module, trunk: torch.Tensor) -> torch.Tensor:
+    """The rest of the image tower after :func:`tower_trunk`: the (N, D) image embedding, unnormalised."""
+    return visual.attnpool(trunk) if isinstance(visual, ModifiedResNet) else visual(trunk)

@@ -13,6 +13,7 @@ import open_clip
 import torch
 import torch.nn.functional as F
 
+from .architecture import tower_head, tower_trunk
 from .formula import OFFICIAL_LOGIT_SCALE, interleave_pairs, quality_from_features
 from .imaging import ImageInput, PreparedImage, normalize, prepare
 from .prompts import PROMPT_PAIRS, PromptPair
@@ -88,13 +89,29 @@ class QualityModel:
             features = self.clip.encode_image(self.to_model_input(batch))
         return F.normalize(features.float(), dim=-1)
 
-    def score_batch(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, 3, H, W) unit-range images -> scores (B,), pair probabilities (B, P), similarities (B, 2P)."""
+    def trunk(self, batch: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) unit-range images -> the image tower's features before its head, no autograd.
+
+        For ResNet towers, the map the attention pool reads (the costly part of a forward pass,
+        worth keeping when one image is scored and explained); see :func:`tower_trunk`.
+        """
+        with torch.inference_mode(), self.autocast():
+            return tower_trunk(self.clip.visual, self.to_model_input(batch))
+
+    def score_trunk(self, trunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`score_batch` from :meth:`trunk`'s output: scores (B,), pair probabilities (B, P),
+        similarities (B, 2P)."""
         with torch.inference_mode():
-            features = self.encode(batch)
+            with self.autocast():
+                embeddings = tower_head(self.clip.visual, trunk)
+            features = F.normalize(embeddings.float(), dim=-1)
             scores, pairs = quality_from_features(features, self.prompt_features, self.logit_scale)
             similarities = features @ self.prompt_features.T
         return scores.cpu(), pairs.cpu(), similarities.cpu()
+
+    def score_batch(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, 3, H, W) unit-range images -> scores (B,), pair probabilities (B, P), similarities (B, 2P)."""
+        return self.score_trunk(self.trunk(batch))
 
     def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8) -> list[QualityScore]:
         """Score each input; same-sized inputs share a forward pass. Order is preserved."""

@@ -17,10 +17,11 @@ import pandas as pd
 
 from qualiclip.degradations import ALL_LEVELS, DEGRADATIONS
 from qualiclip.formula import NEGATIVE, POSITIVE, prompt_row
-from qualiclip.imaging import ImageInput, PreparedImage, to_uint8_rgb
+from qualiclip.imaging import ImageInput, to_uint8_rgb
 from qualiclip.prompts import PromptPair
 
 from . import batch, robustness
+from .analysis import Analysis, AnalysisCache
 from .explanations import Maps, caption, compute_maps
 from .inputs import load_input
 from .model_slots import Studio
@@ -35,6 +36,8 @@ from .views import (
     quality_label,
     scale_notice,
 )
+
+SCORE_TAB, ROBUSTNESS_TAB = "Score", "Robustness"
 
 
 def check_degradation(name: str) -> None:
@@ -54,18 +57,20 @@ class Callbacks:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
         self.model = studio.primary
+        self.analyses = AnalysisCache(self.model)
 
-    def _input(self, image: ImageInput | None) -> PreparedImage:
-        return load_input(self.model, image)
+    def _analysis(self, image: ImageInput | None) -> Analysis:
+        """The primary model's analysis of ``image``: decoded, trunk run and scored once per content."""
+        return load_input(image, self.analyses.get)
 
     @guarded
     def score_image(self, image: ImageInput | None) -> tuple[str, pd.DataFrame | None, dict[str, Any] | None]:
         """Score tab: gauge HTML, per-pair probabilities (bar chart) and the result as a dict."""
         if image is None:
             return NO_SCORE_HTML, None, None
-        model, prepared = self.model, self._input(image)
-        scores, pairs, _ = model.score_batch(prepared.pixels[None])
-        score, probabilities, notice = float(scores[0]), pairs[0].tolist(), scale_notice(prepared)
+        model, analysis = self.model, self._analysis(image)
+        prepared, (_, pairs, _) = analysis.image, analysis.scores
+        score, probabilities, notice = analysis.score, pairs[0].tolist(), scale_notice(prepared)
         result = {
             "score": round(score, 4),
             "label": quality_label(score),
@@ -83,10 +88,10 @@ class Callbacks:
         """Score tab heatmaps: "good" and "bad" overlays, their captions, and the maps for re-blending."""
         if image is None:
             return None, None, "", "", None
-        prepared = self._input(image)
+        analysis = self._analysis(image)
         with user_errors():
             try:
-                maps = compute_maps(self.model, prepared, method, pair)
+                maps = compute_maps(self.model, analysis, method, pair)
             except ValueError as err:  # unknown method or pair index: a wrong choice, not a crash
                 raise gr.Error(str(err), title="Invalid choice") from err
         good, bad = maps.overlays(opacity)
@@ -103,18 +108,30 @@ class Callbacks:
                            ) -> tuple[np.ndarray | None, str, str]:
         """Robustness tab: the degraded image, the original's and the degraded image's gauges.
 
-        Both images are scored in a single batched forward pass.
+        The original's score comes from its analysis; the image is degraded once and scored in one
+        forward pass (none at level 0).
         """
         check_degradation(degradation)
         if image is None:
             return None, "", ""
-        prepared = self._input(image)
-        original = prepared.array()
-        degraded = robustness.degrade(original, degradation, int(level))
-        scores = robustness.score_levels(self.model, original, degradation, (0, int(level)))[0]
+        degraded, original_score, degraded_score = robustness.preview(self.model, self._analysis(image),
+                                                                      degradation, int(level))
         label = f"{robustness.type_label(degradation)}, level {int(level)}"
-        return (for_display(to_uint8_rgb(degraded)), gauge_html(float(scores[0]), "original"),
-                gauge_html(float(scores[1]), label))
+        return (for_display(to_uint8_rgb(degraded)), gauge_html(original_score, "original"),
+                gauge_html(degraded_score, label))
+
+    @guarded
+    def robustness_preview_if_shown(self, image: ImageInput | None, degradation: str, level: int, shown_tab: str
+                                    ) -> tuple[np.ndarray | None, str, str] | tuple[Any, Any, Any]:
+        """:meth:`robustness_preview` after an upload, only while the Robustness tab is shown (else no change)."""
+        if shown_tab != ROBUSTNESS_TAB:
+            return gr.skip(), gr.skip(), gr.skip()
+        return self.robustness_preview(image, degradation, level)
+
+    @staticmethod
+    def selected_tab(selection: gr.SelectData) -> str:
+        """The label of the tab the user just opened."""
+        return str(selection.value)
 
     @guarded
     def sweep_image(self, image: ImageInput | None, degradation: str, every_type: bool,
@@ -123,11 +140,11 @@ class Callbacks:
 
         One batched forward per type (levels 0..5, level 0 shared by all types).
         """
-        prepared = self._input(image)
+        analysis = self._analysis(image)
         if not every_type:
             check_degradation(degradation)
         names = list(DEGRADATIONS) if every_type else [degradation]
-        table = robustness.sweep(self.model, prepared.array(), names,
+        table = robustness.sweep(self.model, analysis.image.array(), names,
                                  lambda index, name: progress((index, len(names)), desc=f"Scoring {name}",
                                                               unit="types"))
         rising = table.loc[~table["monotone"], "label"].tolist()
@@ -156,16 +173,25 @@ class Callbacks:
         return table, str(batch.write_csv(table))
 
     @guarded
-    def compare_models(self, image: ImageInput | None) -> pd.DataFrame:
-        """Compare tab: one row per model, scored on the same image, or the reason it is unavailable."""
+    def compare_models(self, image: ImageInput | None, progress: gr.Progress = gr.Progress()) -> pd.DataFrame:
+        """Compare tab: one row per model, scored on the same image, or the reason it is unavailable.
+
+        Models only this tab needs load on first use, with a visible status.
+        """
+        analysis = self._analysis(image)  # an unusable image fails before any model loads
         rows = []
         for slot in self.studio.slots:
+            if not slot.resolved:
+                progress(None, desc=f"Loading {slot.title} (first use; its weights may download)")
+                slot.resolve()
             row: dict[str, Any] = {"model": slot.title, "status": "loaded" if slot.model else "unavailable"}
             if slot.model is None:
                 rows.append({**row, "score": None, "label": "", "details": slot.reason})
                 continue
-            prepared = load_input(slot.model, image)
-            scores, pairs, _ = slot.model.score_batch(prepared.pixels[None])
+            if slot.model is self.model:
+                scores, pairs, _ = analysis.scores
+            else:
+                scores, pairs, _ = slot.model.score_batch(load_input(image, slot.model.prepare).pixels[None])
             rows.append({**row, "score": round(float(scores[0]), 4), "label": quality_label(float(scores[0])),
                          "details": f"weights: {Path(slot.model.weights_origin).name}",
                          **pair_columns(slot.model.prompt_pairs, pairs[0].tolist())})
@@ -181,7 +207,7 @@ class Callbacks:
             raise gr.Error(f"Pair must be 0..{len(model.prompt_pairs) - 1}.", title="Invalid choice")
         pair = int(pair)
         positive, negative = model.prompt_pairs[pair]
-        scores, probabilities, sims = robustness.score_levels(model, self._input(image).array(), degradation)
+        scores, probabilities, sims = robustness.score_levels(model, self._analysis(image).image.array(), degradation)
         table = pd.DataFrame({
             "level": list(ALL_LEVELS),
             f"sim({positive})": sims[:, prompt_row(pair, POSITIVE)],

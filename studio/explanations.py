@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explain import NO_EVIDENCE, Heatmap, blend, explain
-from qualiclip import PreparedImage, QualityModel
+import explain
+from explain import NO_EVIDENCE, Heatmap, blend
+from qualiclip import QualityModel
 
+from .analysis import Analysis
 from .views import for_display
 
 #: Methods offered in the UI: (label, ``explain`` method name).
@@ -36,9 +38,14 @@ class Maps:
         return tuple(for_display(picture) for picture in pictures)  # type: ignore[return-value]
 
 
-def compute_maps(model: QualityModel, image: PreparedImage, method: str, pair: int) -> Maps:
-    """Run :func:`explain.explain` (thread-safe: private module copies per call) for one pair or all."""
-    result = explain(model, image, method=method, pair=None if pair == ALL_PAIRS else int(pair))
+def compute_maps(model: QualityModel, analysis: Analysis, method: str, pair: int) -> Maps:
+    """Run :func:`explain.explain` from the analysis's trunk (thread-safe) for one pair or all.
+
+    (``explain.explain`` is looked up here, at the first heatmap, so the app starts without importing
+    pytorch-grad-cam.)
+    """
+    result = explain.explain(model, analysis.image, method=method, pair=None if pair == ALL_PAIRS else int(pair),
+                     trunk=analysis.trunk)
     return Maps(result.image, result.positive, result.negative)
 
 

@@ -6,19 +6,17 @@ the UI reports as a visible notice.
 """
 from __future__ import annotations
 
-import functools
 import os
+from typing import Callable, TypeVar
 
 import gradio as gr
 from PIL import Image
 
-from qualiclip import QualityModel
-from qualiclip.imaging import MAX_PIXELS, MIN_SIDE, ImageInput, PreparedImage, prepare
+from qualiclip.imaging import MAX_PIXELS, MIN_SIDE, ImageInput
 
 from .public_errors import user_errors
 
-#: Decoded uploads kept (a few: each upload's callbacks run back to back on the same file).
-DECODED_FILES = 4
+Loaded = TypeVar("Loaded")
 LIMITS_TEXT = (f"Images must be at least {MIN_SIDE}x{MIN_SIDE} px and at most {MAX_PIXELS:,} pixels "
                "(about 89 megapixels, Pillow's decompression-bomb limit).")
 
@@ -49,24 +47,13 @@ def checked_image(**options) -> gr.Image:
     return image
 
 
-def load_input(model: QualityModel, image: ImageInput | None) -> PreparedImage:
-    """Decode and validate ``image`` and cap it at ``model.max_side``; raises ``gr.Error`` when unusable.
+def load_input(image: ImageInput | None, load: Callable[[ImageInput], Loaded]) -> Loaded:
+    """``load(image)`` with the app's error handling: no image, or an unusable one, is a plain ``gr.Error``.
 
-    A file path is decoded once for all the callbacks one upload triggers (score, heat maps,
-    robustness preview): the result is cached per path, modification time, size and ``max_side``
-    (a :class:`PreparedImage` never hands out its pixels writable, so no callback can alter another's).
+    ``load`` is e.g. a model's ``prepare`` or an :class:`~studio.analysis.AnalysisCache`'s ``get``;
+    an upload's server path is reduced to its file name in any message.
     """
     if image is None:
         raise gr.Error("Upload an image first (or click one of the examples).", title="No image")
-    path = image if isinstance(image, (str, os.PathLike)) else ""
-    with user_errors(path):
-        if path and os.path.isfile(path):
-            stat = os.stat(path)
-            return _decoded_file(os.fspath(path), stat.st_mtime_ns, stat.st_size, model.max_side)
-        return prepare(image, model.max_side)
-
-
-@functools.lru_cache(maxsize=DECODED_FILES)
-def _decoded_file(path: str, mtime_ns: int, size: int, max_side: int | None) -> PreparedImage:
-    """:func:`prepare` for a file, keyed by what identifies its content (errors are not cached)."""
-    return prepare(path, max_side)
+    with user_errors(image if isinstance(image, (str, os.PathLike)) else ""):
+        return load(image)

@@ -11,8 +11,9 @@ from pathlib import Path
 import gradio as gr
 
 from . import batch, content
-from .callbacks import Callbacks, compare_columns
+from .callbacks import ROBUSTNESS_TAB, SCORE_TAB, Callbacks, compare_columns
 from .explanations import ALL_PAIRS, METHOD_CHOICES
+from .gpu import on_gpu
 from .inputs import checked_image
 from .model_slots import Studio
 from .robustness import SWEEP_COLUMNS, degradation_choices
@@ -53,8 +54,9 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                  elem_id="input-image")
                 gr.Examples(EXAMPLES, inputs=image, label="Examples (click one)")
             with gr.Column(scale=3):
-                with gr.Tabs():
-                    with gr.Tab("Score"):
+                shown_tab = gr.State(SCORE_TAB)
+                with gr.Tabs() as tabs:
+                    with gr.Tab(SCORE_TAB):
                         gauge = gr.HTML(NO_SCORE_HTML, label="Score", elem_id="score-gauge")
                         pair_plot = gr.BarPlot(x="pair", y="probability", y_lim=[0, 1], x_label_angle=-30,
                                                sort=[pair_chart_label(p) for p in pairs],
@@ -75,7 +77,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                 bad_map = gr.Image(label="Towards bad", interactive=False)
                                 bad_caption = gr.Markdown(elem_id="bad-caption")
                         maps = gr.State(time_to_live=SESSION_STATE_TTL_S)
-                    with gr.Tab("Robustness"):
+                    with gr.Tab(ROBUSTNESS_TAB) as robustness_tab:
                         with gr.Row():
                             degradation = gr.Dropdown(degradation_choices(), value="gaussian_blur",
                                                       label="Distortion type (group › type)")
@@ -123,24 +125,28 @@ def build_demo(studio: Studio) -> gr.Blocks:
 
         heatmap_io = dict(inputs=[image, method, pair, opacity],
                           outputs=[good_map, bad_map, good_caption, bad_caption, maps])
-        preview_io = dict(inputs=[image, degradation, level], outputs=[degraded_image, original_gauge, degraded_gauge])
-        scored = image.change(handlers.score_image, inputs=image, outputs=[gauge, pair_plot, result_json],
+        preview_outputs = [degraded_image, original_gauge, degraded_gauge]
+        # The score first; then its heatmaps, and the robustness preview only if that tab is shown.
+        scored = image.change(on_gpu(handlers.score_image), inputs=image, outputs=[gauge, pair_plot, result_json],
                               api_name="score", **MODEL_QUEUE)
-        scored.success(handlers.explain_image, **heatmap_io, api_name="heatmaps", **MODEL_QUEUE)
-        scored.success(handlers.robustness_preview, **preview_io, api_name="robustness", **MODEL_QUEUE)
-        gr.on([method.change, pair.change], handlers.explain_image, **heatmap_io, api_visibility="private",
+        scored.success(on_gpu(handlers.explain_image), **heatmap_io, api_name="heatmaps", **MODEL_QUEUE)
+        scored.success(on_gpu(handlers.robustness_preview_if_shown), inputs=[image, degradation, level, shown_tab],
+                       outputs=preview_outputs, api_visibility="private", **MODEL_QUEUE)
+        tabs.select(handlers.selected_tab, outputs=shown_tab, api_visibility="private")
+        gr.on([method.change, pair.change], on_gpu(handlers.explain_image), **heatmap_io, api_visibility="private",
               **MODEL_QUEUE)
         opacity.release(handlers.reblend, inputs=[maps, opacity], outputs=[good_map, bad_map],
                         api_visibility="private")
-        gr.on([degradation.change, level.change], handlers.robustness_preview, **preview_io,
-              trigger_mode="always_last", api_visibility="private", **MODEL_QUEUE)
-        sweep_button.click(handlers.sweep_image, inputs=[image, degradation, every_type],
+        gr.on([robustness_tab.select, degradation.change, level.change], on_gpu(handlers.robustness_preview),
+              inputs=[image, degradation, level], outputs=preview_outputs, trigger_mode="always_last",
+              api_name="robustness", **MODEL_QUEUE)
+        sweep_button.click(on_gpu(handlers.sweep_image), inputs=[image, degradation, every_type],
                            outputs=[sweep_plot, sweep_table, sweep_summary], api_name="sweep", **MODEL_QUEUE)
-        batch_button.click(handlers.batch_score, inputs=files, outputs=[batch_table, csv_file], api_name="batch",
-                           **MODEL_QUEUE)
-        compare_button.click(handlers.compare_models, inputs=image, outputs=compare_table, api_name="compare",
-                             **MODEL_QUEUE)
-        learn_button.click(handlers.learn_similarities, inputs=[image, learn_degradation, learn_pair],
+        batch_button.click(on_gpu(handlers.batch_score), inputs=files, outputs=[batch_table, csv_file],
+                           api_name="batch", **MODEL_QUEUE)
+        compare_button.click(on_gpu(handlers.compare_models), inputs=image, outputs=compare_table,
+                             api_name="compare", **MODEL_QUEUE)
+        learn_button.click(on_gpu(handlers.learn_similarities), inputs=[image, learn_degradation, learn_pair],
                            outputs=[learn_plot, learn_table], api_name="similarities", **MODEL_QUEUE)
     return demo
 

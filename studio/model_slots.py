@@ -8,12 +8,17 @@ naming the fixes.
 """
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from qualiclip import MODELS, CheckpointError, QualiCLIPError, QualityModel, WeightsUnavailableError, load_model
 from qualiclip.scoring import default_device
+
+from .gpu import on_zero_gpu
 
 LOG = logging.getLogger("qualiclip.studio")
 WEIGHTS_ENV = "QUALICLIP_STUDIO_WEIGHTS"
@@ -28,21 +33,6 @@ OFFLINE = "qualiclip-offline"
 COMPARED = (OFFICIAL, BASELINE, OFFLINE)
 
 
-@dataclass(frozen=True)
-class ModelSlot:
-    """A model the app tried to load: ``model`` when it loaded, else why it did not.
-
-    ``reason`` is the plain sentence users see; ``detail`` is the full error (URLs, cache paths) for
-    the server's log and start-up messages only.
-    """
-
-    key: str
-    title: str
-    model: QualityModel | None = None
-    reason: str | None = None
-    detail: str | None = None
-
-
 def public_reason(error: QualiCLIPError) -> str:
     """Why a model is unavailable, in words that reveal nothing about the server."""
     if isinstance(error, WeightsUnavailableError):
@@ -50,6 +40,39 @@ def public_reason(error: QualiCLIPError) -> str:
     if isinstance(error, CheckpointError):
         return "its weights file is not a usable checkpoint."
     return "it could not be loaded."
+
+
+class ModelSlot:
+    """A model of the Compare tab: loaded (once) when first needed, or the reason it cannot be.
+
+    ``reason`` is the plain sentence users see; ``detail`` is the full error (URLs, cache paths) for
+    the server's log and start-up messages only. A slot made with ``model`` or ``reason`` is
+    resolved already; one made with ``load`` calls it on the first :meth:`resolve`.
+    """
+
+    def __init__(self, key: str, title: str, model: QualityModel | None = None, reason: str | None = None,
+                 detail: str | None = None, load: Callable[[], QualityModel] | None = None) -> None:
+        self.key, self.title = key, title
+        self.model, self.reason, self.detail = model, reason, detail
+        self._load = load
+        self._lock = threading.Lock()
+
+    @property
+    def resolved(self) -> bool:
+        """True once the slot holds a model or a reason (nothing left to load)."""
+        return self._load is None
+
+    def resolve(self) -> ModelSlot:
+        """Load the model if that has not been tried yet; unavailable weights become the reason."""
+        with self._lock:
+            if self._load is not None:
+                try:
+                    self.model = self._load()
+                except QualiCLIPError as err:
+                    LOG.warning("model %s unavailable: %s", self.key, err)
+                    self.reason, self.detail = public_reason(err), str(err)
+                self._load = None
+        return self
 
 
 @dataclass(frozen=True)
@@ -66,29 +89,34 @@ def default_max_side() -> int:
     return GPU_MAX_SIDE if default_device().type == "cuda" else CPU_MAX_SIDE
 
 
-def try_load(key: str, max_side: int | None) -> ModelSlot:
-    """Load ``MODELS[key]``; unavailable weights become the slot's reason."""
-    spec = MODELS[key]
-    try:
-        return ModelSlot(key, spec.title, model=load_model(key, max_side=max_side))
-    except QualiCLIPError as err:
-        LOG.warning("model %s unavailable: %s", key, err)
-        return ModelSlot(key, spec.title, reason=public_reason(err), detail=str(err))
+def registry_slot(key: str, max_side: int | None) -> ModelSlot:
+    """An unresolved slot for ``MODELS[key]``: its weights are found (or downloaded) on first use."""
+    return ModelSlot(key, MODELS[key].title, load=functools.partial(load_model, key, max_side=max_side))
 
 
-def load_studio(weights: str | Path | None = None, max_side: int | None = None) -> Studio:
-    """Load the app's models: only ``weights`` (a checkpoint) if given, else the registry's."""
+def load_studio(weights: str | Path | None = None, max_side: int | None = None, lazy: bool | None = None) -> Studio:
+    """Load the app's models: only ``weights`` (a checkpoint) if given, else the registry's.
+
+    The primary model loads now (the official one, else the bundled offline model); with ``lazy``,
+    models only the Compare tab needs (e.g. the CLIP-IQA baseline, a 400 MB download) load on
+    first use. ``lazy`` defaults to True except on ZeroGPU, where every model must be placed at
+    start-up.
+    """
     max_side = max_side or default_max_side()
+    lazy = not on_zero_gpu() if lazy is None else lazy
     if weights:
         model = load_model(weights=weights, max_side=max_side)
         slot = ModelSlot("custom", f"Custom weights ({Path(weights).name})", model=model)
         return Studio(model, f"**Weights:** custom checkpoint `{Path(weights).name}`.", (slot,))
-    slots = tuple(try_load(key, max_side) for key in COMPARED)
+    slots = tuple(registry_slot(key, max_side) for key in COMPARED)
     by_key = {slot.key: slot for slot in slots}
-    official, offline = by_key[OFFICIAL], by_key[OFFLINE]
+    official, offline = by_key[OFFICIAL].resolve(), by_key[OFFLINE]
+    if not lazy:
+        for slot in slots:
+            slot.resolve()
     if official.model is not None:
         return Studio(official.model, "**Weights:** official QualiCLIP checkpoint (Agnolucci et al.).", slots)
-    if offline.model is not None:
+    if offline.resolve().model is not None:
         banner = ("**Weights: bundled offline model**, trained by this project without the paper's data; "
                   f"its scores differ from the official QualiCLIP. The official weights are unavailable: "
                   f"{official.reason}")

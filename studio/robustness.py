@@ -15,6 +15,8 @@ from qualiclip import QualityModel
 from qualiclip.degradations import ALL_LEVELS, DEGRADATIONS, GROUP_LABELS, GROUPS, apply_degradation, degraded_series
 from qualiclip.imaging import to_chw
 
+from .analysis import Analysis
+
 #: Seed of the stochastic distortions (noise, jitter...): preview, sweep and Learn plot agree.
 SEED = 0
 #: A score may rise by this much between levels (numerical noise) and still count as falling.
@@ -45,6 +47,19 @@ def score_levels(model: QualityModel, image: np.ndarray, name: str, levels: Sequ
     """Scores, pair probabilities and similarities of ``image`` at each level, in one forward pass."""
     batch = np.stack(degraded_series(image, name, levels, SEED))
     return model.score_batch(to_chw(batch))
+
+
+def preview(model: QualityModel, analysis: Analysis, name: str, level: int) -> tuple[np.ndarray, float, float]:
+    """The analysed image at ``level`` of ``name``, the original's score and the degraded image's score.
+
+    The image is degraded once; the original's score is the analysis's, so this costs one forward
+    pass (none at level 0, whose image is the original).
+    """
+    degraded = degrade(analysis.image.array(), name, level)
+    if level == 0:
+        return degraded, analysis.score, analysis.score
+    scores, _, _ = model.score_batch(to_chw(degraded)[None])
+    return degraded, analysis.score, float(scores[0])
 
 
 def falls_monotonically(scores: Sequence[float], tolerance: float = MONOTONE_TOLERANCE) -> bool:

@@ -93,7 +93,7 @@ def test_every_model_endpoint_shares_one_queue(tiny_studio: Studio) -> None:
     from studio.callbacks import Callbacks
 
     demo = build_demo(tiny_studio)
-    model_running = {name for name in vars(Callbacks) if not name.startswith("_")} - {"reblend"}
+    model_running = {name for name in vars(Callbacks) if not name.startswith("_")} - {"reblend", "selected_tab"}
     model_events = [fn for fn in demo.fns.values() if fn.name in model_running]
     assert {fn.name for fn in model_events} == model_running and len(model_events) >= 9
     for fn in model_events:

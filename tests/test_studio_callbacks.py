@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from explain import NO_EVIDENCE, Heatmap
+from explain import NO_EVIDENCE, Heatmap, explain
 from qualiclip import MODELS, WeightsUnavailableError, load_model
 from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS, apply_degradation
 from qualiclip.imaging import MAX_PIXELS
 from qualiclip.model_registry import BUNDLED_DIR, ModelSpec
-from studio import inputs, model_slots, robustness
+from studio import model_slots, robustness
+from studio.analysis import AnalysisCache
 from studio.callbacks import Callbacks
 from studio.content import learn_markdown
 from studio.explanations import ALL_PAIRS, caption
@@ -38,10 +39,10 @@ def photo_path(tmp_path_factory: pytest.TempPathFactory, photo: np.ndarray) -> s
 
 @pytest.fixture
 def count_forwards(tiny_studio: Studio, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Batch sizes of every ``score_batch`` call the primary model makes during the test."""
+    """Batch sizes of every image-tower trunk pass (every forward starts with one) of the primary model."""
     model, calls = tiny_studio.primary, []
-    original = model.score_batch
-    monkeypatch.setattr(model, "score_batch", lambda batch: calls.append(len(batch)) or original(batch))
+    original = model.trunk
+    monkeypatch.setattr(model, "trunk", lambda batch: calls.append(len(batch)) or original(batch))
     return calls
 
 
@@ -159,14 +160,18 @@ def test_degradation_choices_cover_the_registry_with_groups() -> None:
         assert label.startswith(GROUP_LABELS[DEGRADATIONS[name].group] + " › ")
 
 
-def test_robustness_preview(handlers: Callbacks, photo_path: str, count_forwards: list[int]) -> None:
+def test_robustness_preview(tiny_studio: Studio, photo_path: str, count_forwards: list[int]) -> None:
+    handlers = Callbacks(tiny_studio)  # a fresh cache: the first call analyses the image
     image, original, degraded = handlers.robustness_preview(photo_path, "gaussian_blur", 0)
     np.testing.assert_array_equal(image, np.asarray(Image.open(photo_path).convert("RGB")))
     assert original.split("data-score=")[1][:8] == degraded.split("data-score=")[1][:8]
     image5, original5, degraded5 = handlers.robustness_preview(photo_path, "gaussian_blur", 5)
     assert np.abs(image5.astype(int) - image.astype(int)).mean() > 5
     assert original5 == original and "Gaussian blur, level 5" in degraded5
-    assert count_forwards == [2, 2]  # original and degraded share one forward pass
+    assert count_forwards == [1, 1]  # the original once (level 0 is the original), then the degraded image
+    [direct] = tiny_studio.primary.score([apply_degradation(np.asarray(Image.open(photo_path), np.float32) / 255,
+                                                            "gaussian_blur", 5, robustness.SEED)])
+    assert degraded5.split("data-score=")[1][1:7] == f"{direct.score:.4f}"
     with pytest.raises(gr.Error, match="Unknown distortion"):
         handlers.robustness_preview(photo_path, "nope", 1)
 
@@ -227,6 +232,27 @@ def test_batch_rejects_no_files_and_too_many(handlers: Callbacks) -> None:
         handlers.batch_score(["x.png"] * 10_000)
 
 
+def test_compare_tab_loads_its_models_on_first_use(tiny_checkpoint: Path, photo_path: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    loads: list[str] = []
+
+    def offline_load(key: str = "qualiclip", weights=None, **kwargs):
+        loads.append(key)
+        return _offline_load_model(key, weights, **kwargs)
+
+    monkeypatch.setattr(model_slots, "load_model", offline_load)
+    monkeypatch.setitem(MODELS, model_slots.OFFLINE,
+                        ModelSpec(model_slots.OFFLINE, "Bundled offline", bundled=tiny_checkpoint))
+    studio = load_studio()
+    assert loads == ["qualiclip", "qualiclip-offline"]  # start-up: the primary model only
+    table = Callbacks(studio).compare_models(photo_path)
+    assert loads == ["qualiclip", "qualiclip-offline", "clip-iqa"]
+    assert table["status"].tolist() == ["unavailable", "unavailable", "loaded"]
+    assert "could not be downloaded" in table["details"][1]
+    Callbacks(studio).compare_models(photo_path)
+    assert len(loads) == 3  # tried once
+
+
 def test_compare_models_shows_unavailable_models(handlers: Callbacks, photo_path: str, tiny_studio: Studio) -> None:
     slots = (ModelSlot("qualiclip", "Official", reason="offline: no weights"),
              ModelSlot("tiny", "Tiny", model=tiny_studio.primary))
@@ -269,8 +295,8 @@ def test_offline_start_falls_back_to_bundled_model_with_banner(
     assert studio.primary.name == model_slots.OFFLINE
     assert "bundled offline model" in studio.banner and "could not be downloaded" in studio.banner
     assert "no network in this test" not in studio.banner  # the full error is for the server's log only
-    assert [(s.key, s.model is not None) for s in studio.slots] == [
-        ("qualiclip", False), ("clip-iqa", False), ("qualiclip-offline", True)]
+    assert [(s.key, s.resolved, s.model is not None) for s in studio.slots] == [
+        ("qualiclip", True, False), ("clip-iqa", False, False), ("qualiclip-offline", True, True)]
 
 
 def test_no_weights_at_all_refuses_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -282,33 +308,49 @@ def test_no_weights_at_all_refuses_to_start(tmp_path: Path, monkeypatch: pytest.
     assert "missing.pth" in str(refused.value) and "no network in this test" in str(refused.value)
 
 
-def test_an_upload_is_decoded_once_for_all_its_callbacks(tiny_studio: Studio, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_upload_is_analysed_once_for_all_its_callbacks(tiny_studio: Studio, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     decodes: list[object] = []
-    real_decode = inputs.prepare
-    monkeypatch.setattr(inputs, "prepare", lambda image, side: decodes.append(image) or real_decode(image, side))
-    path = tmp_path / "upload.png"
+    real_prepare = tiny_studio.primary.prepare
+    monkeypatch.setattr(tiny_studio.primary, "prepare", lambda image: decodes.append(image) or real_prepare(image))
+    cache = AnalysisCache(tiny_studio.primary)
+    path, copy = tmp_path / "upload.png", tmp_path / "same-content-other-name.png"
     Image.fromarray(np.full((40, 50, 3), 10, np.uint8)).save(path)
-    model = tiny_studio.primary
-    first = inputs.load_input(model, str(path))
-    assert inputs.load_input(model, str(path)) is first and inputs.load_input(model, path) is first
+    copy.write_bytes(path.read_bytes())
+    first = cache.get(str(path))
+    assert cache.get(str(path)) is first and cache.get(path) is first and cache.get(str(copy)) is first
     assert len(decodes) == 1
     Image.fromarray(np.full((40, 60, 3), 200, np.uint8)).save(path)  # same name, new content
-    changed = inputs.load_input(model, str(path))
-    assert len(decodes) == 2 and changed.size == (60, 40) and float(changed.tensor().mean()) > 0.7
+    changed = cache.get(str(path))
+    assert len(decodes) == 2 and changed.image.size == (60, 40) and float(changed.image.tensor().mean()) > 0.7
     array = np.full((40, 50, 3), 10, np.uint8)  # arrays are never cached
-    inputs.load_input(model, array), inputs.load_input(model, array)
+    cache.get(array), cache.get(array)
     assert len(decodes) == 4
+
+
+def test_cached_and_uncached_paths_are_identical(handlers: Callbacks, tiny_studio: Studio, photo_path: str) -> None:
+    model = tiny_studio.primary
+    for _ in range(2):  # the second round reads everything from the cache
+        _, _, result = handlers.score_image(photo_path)
+        [direct] = model.score([photo_path])
+        assert result["score"] == round(direct.score, 4)
+        assert handlers._analysis(photo_path).score == direct.score  # bit for bit
+        for method in ("gradcam", "gradcam++", "attention"):
+            *_, maps = handlers.explain_image(photo_path, method, ALL_PAIRS, 0.5)
+            uncached = explain(model, photo_path, method=method)
+            np.testing.assert_array_equal(maps.positive.values, uncached.positive.values)
+            np.testing.assert_array_equal(maps.negative.values, uncached.negative.values)
 
 
 def test_a_cached_upload_cannot_be_altered_by_a_callback(tiny_studio: Studio, tmp_path: Path) -> None:
     path = tmp_path / "shared.png"
     Image.fromarray(np.full((40, 50, 3), 10, np.uint8)).save(path)
-    first = inputs.load_input(tiny_studio.primary, str(path))
+    cache = AnalysisCache(tiny_studio.primary)
+    first = cache.get(str(path)).image
     with pytest.raises(ValueError, match="read-only"):
         first.array()[0, 0, 0] = 1.0
     first.tensor().fill_(1.0)  # a copy: the cached pixels stay as decoded
-    again = inputs.load_input(tiny_studio.primary, str(path))
+    again = cache.get(str(path)).image
     assert again is first and float(again.tensor().max()) == pytest.approx(10 / 255)
 
 
