@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import cv2
+import numpy as np
 import torch
 
 from qualiclip import QualityModel, quality_from_features
 from qualiclip.imaging import ImageInput, PreparedImage, to_uint8_rgb
 
 from .attention_map import attention_quality_map
-from .gradcam import CAM_METHODS, PROMPT_AGNOSTIC, cam_maps
+from .gradcam import CAM_METHODS, GRADIENT_LINEAR, PROMPT_AGNOSTIC, cam_maps
 from .render import render_pair
 from .results import QualityExplanation
 from .targets import TARGET_KINDS, good_and_bad_targets
@@ -48,8 +49,16 @@ def explain(model: QualityModel, image: ImageInput | PreparedImage, method: str 
         note = "gradient-free: each stride-32 cell's own QualiCLIP score; the target kind does not apply"
         return QualityExplanation(dense.score, method, target, pair, positive, negative, picture, note)
     good, bad = good_and_bad_targets(model, target, pair)
-    maps, embeddings = cam_maps(model, prepared.pixels, method, (good, bad), trunk=trunk)
+    if method in PROMPT_AGNOSTIC:  # one map serves both: the method ignores the targets
+        maps, embeddings = cam_maps(model, prepared.pixels, method, (good,), trunk=trunk)
+        raw_good = raw_bad = maps[0]
+    elif method in GRADIENT_LINEAR and target == "score":  # d(1 - score) = -d(score): one signed map, both signs
+        maps, embeddings = cam_maps(model, prepared.pixels, method, (good,), trunk=trunk, signed=True)
+        raw_good, raw_bad = np.maximum(maps[0], 0.0), np.maximum(-maps[0], 0.0)
+    else:
+        maps, embeddings = cam_maps(model, prepared.pixels, method, (good, bad), trunk=trunk)
+        raw_good, raw_bad = maps[0], maps[1]
     score, _ = quality_from_features(embeddings[:1], model.prompt_features, model.logit_scale)
-    positive, negative = render_pair(maps[0], maps[1], picture, (good.label, bad.label), **style)
+    positive, negative = render_pair(raw_good, raw_bad, picture, (good.label, bad.label), **style)
     note = "prompt-agnostic: both maps show the features' main component" if method in PROMPT_AGNOSTIC else ""
     return QualityExplanation(float(score[0]), method, target, pair, positive, negative, picture, note)

@@ -30,14 +30,20 @@ CAM_METHODS: dict[str, type[BaseCAM]] = {
 }
 #: Methods whose map does not depend on the prompts (both maps of an explanation are the same).
 PROMPT_AGNOSTIC = frozenset({"eigencam"})
+#: Methods whose map is linear in the gradients: the map of a target with exactly the opposite
+#: gradient (1 - score against the score) is the same signed map with its sign flipped.
+GRADIENT_LINEAR = frozenset({"gradcam"})
 
 
 class RawMapsMixin:
-    """Keep the CAM raw: ReLU'd, at the target layer's resolution, not min-max scaled.
+    """Keep the CAM raw: ReLU'd (or signed, with ``keep_sign``), at the target layer's resolution,
+    not min-max scaled.
 
     BaseCAM scales every map to [0, 1] on its own; that turns an all-zero map into noise and hides
     how strong the "good" and "bad" evidence are relative to each other. Rendering scales later.
     """
+
+    keep_sign = False
 
     def compute_cam_per_layer(self, input_tensor: torch.Tensor, targets: list, eigen_smooth: bool) -> np.ndarray:
         [layer] = self.target_layers
@@ -45,18 +51,24 @@ class RawMapsMixin:
         activations = store.activations[0].float().numpy()
         grads = store.gradients[0].float().numpy() if store.gradients else None
         cam = self.get_cam_image(input_tensor, layer, targets, activations, grads, eigen_smooth)
-        return np.maximum(cam, 0.0).astype(np.float32)
+        return (cam if self.keep_sign else np.maximum(cam, 0.0)).astype(np.float32)
 
     def aggregate_multi_layers(self, cam: np.ndarray) -> np.ndarray:
         return cam
 
 
 _RAW_CAMS = {name: type(f"Raw{cls.__name__}", (RawMapsMixin, cls), {}) for name, cls in CAM_METHODS.items()}
+_SIGNED_CAMS = {name: type(f"Signed{cls.__name__}", (RawMapsMixin, cls), {"keep_sign": True})
+                for name, cls in CAM_METHODS.items() if name in GRADIENT_LINEAR}
 
 
 def cam_maps(model: QualityModel, image: torch.Tensor, method: str, targets: Sequence[Target], *,
-             fast: bool = True, trunk: torch.Tensor | None = None) -> tuple[np.ndarray, torch.Tensor]:
+             fast: bool = True, trunk: torch.Tensor | None = None,
+             signed: bool = False) -> tuple[np.ndarray, torch.Tensor]:
     """Raw maps (T, h, w) >= 0 for each target, and the (T, D) embeddings they were computed from.
+
+    ``signed`` (methods in :data:`GRADIENT_LINEAR`): the maps before the ReLU, so one target's map
+    also gives, negated, the map of the target with the opposite gradient.
 
     ``image`` is one prepared (3, H, W) image (``model.prepare(...).pixels``, not modified); the T
     targets share one batched forward/backward. ``fast`` uses the pool-only path where the tower has
@@ -64,19 +76,23 @@ def cam_maps(model: QualityModel, image: torch.Tensor, method: str, targets: Seq
     """
     if method not in CAM_METHODS:
         raise ValueError(f"unknown CAM method {method!r}; choose from {', '.join(CAM_METHODS)}")
+    if signed and method not in GRADIENT_LINEAR:
+        raise ValueError(f"signed maps need a method linear in the gradients ({', '.join(GRADIENT_LINEAR)})")
+    cams = _SIGNED_CAMS if signed else _RAW_CAMS
     visual = model.clip.visual
     if fast and isinstance(visual, ModifiedResNet):
         head = PoolHead(frozen_copy(visual.attnpool))
-        return _run_cam(model, head, head.features, pool_input(model, image, trunk), method, targets, None)
+        return _run_cam(model, head, head.features, pool_input(model, image, trunk), cams[method], targets, None)
     tower = frozen_copy(visual)
     layer, transform = tower_target_layer(tower, tuple(image.shape[-2:]))
-    return _run_cam(model, TowerHead(tower), layer, model.to_model_input(image[None]), method, targets, transform)
+    return _run_cam(model, TowerHead(tower), layer, model.to_model_input(image[None]), cams[method], targets,
+                    transform)
 
 
-def _run_cam(model: QualityModel, head: nn.Module, layer: nn.Module, inputs: torch.Tensor, method: str,
+def _run_cam(model: QualityModel, head: nn.Module, layer: nn.Module, inputs: torch.Tensor, cam_class: type[BaseCAM],
              targets: Sequence[Target], transform: ReshapeTransform | None) -> tuple[np.ndarray, torch.Tensor]:
     """One CAM call on ``head``: a batch of len(targets) copies of ``inputs``, one target each."""
-    cam = _RAW_CAMS[method](head, [layer], reshape_transform=transform)
+    cam = cam_class(head, [layer], reshape_transform=transform)
     try:  # not ``with cam``: its __exit__ swallows IndexError, which would hide real bugs
         with autograd_on(), model.autocast():
             batch = inputs.repeat(len(targets), *([1] * (inputs.ndim - 1))).requires_grad_(cam.uses_gradients)

@@ -199,3 +199,17 @@ def test_vit_tower_goes_through_the_reshape_transform() -> None:
     assert _modules_hooks(model) == 0
     with pytest.raises(TypeError, match="attention pool"):
         explain(model, image, method="attention")
+
+
+def test_one_signed_gradcam_map_gives_both_score_maps(tiny_model: QualityModel, photo: np.ndarray) -> None:
+    """Grad-CAM is linear in the gradients and d(1 - score) = -d(score): one backward serves both maps."""
+    image = tiny_model.prepare(photo).tensor()
+    good, bad = good_and_bad_targets(tiny_model)
+    both, _ = cam_maps(tiny_model, image, "gradcam", (good, bad))
+    [signed], _ = cam_maps(tiny_model, image, "gradcam", (good,), signed=True)
+    scale = float(both.max())
+    assert scale > 0
+    np.testing.assert_allclose(np.maximum(signed, 0.0), both[0], rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(np.maximum(-signed, 0.0), both[1], rtol=0, atol=1e-5 * scale)
+    with pytest.raises(ValueError, match="linear in the gradients"):
+        cam_maps(tiny_model, image, "gradcam++", (good,), signed=True)
