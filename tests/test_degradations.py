@@ -1,8 +1,9 @@
-"""Tests for qualiclip.degradations: contract, determinism, severity, sizes, sampler."""
+"""Tests for qualiclip.degradations: contract, determinism, severity, sizes, ARNIQA's operations, sampler."""
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -16,6 +17,7 @@ from qualiclip.degradations import (
     GROUPS,
     MAX_LEVEL,
     CompositionConfig,
+    _lab,
     apply_composition,
     apply_degradation,
     degradation_names,
@@ -25,6 +27,7 @@ from qualiclip.degradations import (
     sample_level_series,
     sample_types,
 )
+from qualiclip.degradations._filters import gaussian_kernel
 
 ALL_NAMES = tuple(DEGRADATIONS)
 MONOTONE_NAMES = degradation_names(monotone_only=True)
@@ -181,6 +184,102 @@ def test_odd_and_tiny_sizes(shape: tuple[int, int]) -> None:
 def test_block_types_on_a_large_image(name: str) -> None:
     image = np.full((3000, 4000, 3), 0.5, dtype=np.float32)
     assert apply_degradation(image, name, MAX_LEVEL, rng=0).shape == image.shape
+
+
+# --- independent references, written in float64 from the ARNIQA specification -------------------
+
+_XYZ = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]])
+_XYZ_INVERSE = np.array([[3.2404813432005266, -1.5371515162713185, -0.4985363261688878],
+                         [-0.9692549499965682, 1.8759900014898907, 0.0415559265582928],
+                         [0.0556466391351772, -0.2040413383665112, 1.0573110696453443]])
+_D65 = np.array([0.95047, 1.0, 1.08883])
+
+
+def _lab64(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.asarray(rgb, dtype=np.float64)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    t = linear @ _XYZ.T / _D65
+    f = np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def _rgb64(lab: np.ndarray) -> np.ndarray:
+    fy = (lab[..., 0] + 16) / 116
+    f = np.stack([fy + lab[..., 1] / 500, fy, np.maximum(fy - lab[..., 2] / 200, 0)], axis=-1)
+    linear = np.where(f > 0.2068966, f**3, (f - 4 / 29) / 7.787) * _D65 @ _XYZ_INVERSE.T
+    return np.clip(np.where(linear > 0.0031308, 1.055 * np.abs(linear) ** (1 / 2.4) - 0.055, 12.92 * linear), 0, 1)
+
+
+def _edit_in_swapped_lab(image: np.ndarray, edit: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """ARNIQA's LAB edits: channels reversed, to LAB, ``edit``, back to RGB, channels restored."""
+    return _rgb64(edit(_lab64(image[..., ::-1])))[..., ::-1]
+
+
+def _gauss64(sigma: float, size: int) -> np.ndarray:
+    x = np.arange(size) - (size - 1) / 2
+    weights = np.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * sigma**2))
+    weights[weights < np.finfo(float).eps * weights.max()] = 0
+    return weights / weights.sum()
+
+
+def _correlate64(channel: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Same-size correlation of a 2-D array with an odd kernel over an edge-replicated border."""
+    half_rows, half_cols = kernel.shape[0] // 2, kernel.shape[1] // 2
+    padded = np.pad(np.asarray(channel, np.float64), ((half_rows, half_rows), (half_cols, half_cols)), mode="edge")
+    height, width = channel.shape
+    return sum(kernel[i, j] * padded[i:i + height, j:j + width]
+               for i in range(kernel.shape[0]) for j in range(kernel.shape[1]))
+
+
+def _assert_truncated(actual: np.ndarray, values: np.ndarray) -> None:
+    """``actual`` is ``floor(255 values) / 255``, except that where 255 * values lies within 0.01 of a
+    step (and inside (0, 1), where the clamp makes it exact), float32 rounding may move it one step."""
+    scaled = 255 * values
+    ambiguous = (np.abs(scaled - np.round(scaled)) < 0.01) & (values > 0) & (values < 1)
+    assert ambiguous.mean() < 0.1
+    error = np.abs(actual - np.floor(scaled) / 255)
+    assert np.all(error[~ambiguous] < 1e-6) and np.all(error[ambiguous] < 1 / 255 + 1e-6)
+
+
+@pytest.fixture(scope="module")
+def patch() -> np.ndarray:
+    """A smooth-ish 24x30 colour patch (8-bit values) for golden comparisons."""
+    rng = np.random.default_rng(7)
+    coarse = rng.random((6, 8, 3)).astype(np.float32)
+    return np.round(cv2.resize(coarse, (30, 24), interpolation=cv2.INTER_CUBIC).clip(0, 1) * 255) / np.float32(255)
+
+
+# --- shared ARNIQA conventions: LAB, the channel swap, the Gaussian kernel ----------------------
+
+def test_lab_matches_kornias_constants_and_round_trips() -> None:
+    primaries = np.eye(3, dtype=np.float32)[None]
+    # CIELAB of the sRGB primaries under D65 with these matrices (published values, to 0.01)
+    np.testing.assert_allclose(_lab.rgb_to_lab(primaries)[0], [[53.2408, 80.0925, 67.2032],
+                                                              [87.7347, -86.1827, 83.1793],
+                                                              [32.2970, 79.1875, -107.8602]], atol=0.01)
+    image = np.random.default_rng(0).random((16, 16, 3), dtype=np.float32)
+    lab = _lab.rgb_to_lab(image)
+    assert lab.dtype == np.float32  # kornia works in float32
+    np.testing.assert_allclose(lab, _lab64(image), atol=2e-3)
+    np.testing.assert_allclose(_lab.lab_to_rgb(lab), image, atol=2e-5)
+    out_of_gamut = _lab.lab_to_rgb(np.float32([[[100, 0, 300], [0, 0, -300], [50, 200, 0]]]))
+    assert out_of_gamut.min() == 0 and out_of_gamut.max() == 1  # always clamped
+
+
+def test_lab_swap_converts_blue_as_red() -> None:
+    blue = np.float32([[[0, 0, 1]]])
+    np.testing.assert_allclose(_lab.lab_of_swapped(blue)[0, 0], [53.2408, 80.0925, 67.2032], atol=0.01)
+    lab = _lab.lab_of_swapped(blue)
+    np.testing.assert_allclose(_lab.swapped_from_lab(lab), blue, atol=1e-6)
+
+
+def test_gaussian_kernel_is_arniqas() -> None:
+    assert [gaussian_kernel(s).shape[0] for s in (0.1, 0.5, 1, 2, 5)] == [3, 3, 5, 9, 21]
+    assert [gaussian_kernel(1.5 * a + 2).shape[0] for a in (1, 3, 6, 8, 12)] == [15, 27, 45, 57, 81]
+    np.testing.assert_array_equal(gaussian_kernel(0.1), [[0, 0, 0], [0, 1, 0], [0, 0, 0]])  # exp(-50) < eps
+    edge = np.exp(-2.0)  # sigma 0.5, one pixel away: exp(-1 / (2 * 0.25))
+    one_d = np.array([edge, 1, edge]) / (1 + 2 * edge)
+    np.testing.assert_allclose(gaussian_kernel(0.5), np.outer(one_d, one_d), atol=1e-7)
 
 
 # --- sampler ----------------------------------------------------------------------------
