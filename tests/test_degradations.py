@@ -28,6 +28,7 @@ from qualiclip.degradations import (
     sample_types,
 )
 from qualiclip.degradations._filters import gaussian_kernel
+from qualiclip.degradations.blur import LENS_WEIGHTS, motion_kernel
 
 ALL_NAMES = tuple(DEGRADATIONS)
 MONOTONE_NAMES = degradation_names(monotone_only=True)
@@ -280,6 +281,63 @@ def test_gaussian_kernel_is_arniqas() -> None:
     edge = np.exp(-2.0)  # sigma 0.5, one pixel away: exp(-1 / (2 * 0.25))
     one_d = np.array([edge, 1, edge]) / (1 + 2 * edge)
     np.testing.assert_allclose(gaussian_kernel(0.5), np.outer(one_d, one_d), atol=1e-7)
+
+
+# --- blur -----------------------------------------------------------------------------------------
+
+def test_gaussian_blur_uses_arniqas_kernel_and_a_replicated_border(patch: np.ndarray) -> None:
+    np.testing.assert_array_equal(apply_degradation(patch, "gaussian_blur", 1, 0), patch)  # sigma 0.1: delta
+    for level, sigma, size in ((2, 0.5, 3), (5, 5, 21)):
+        expected = np.stack([_correlate64(patch[..., c], _gauss64(sigma, size)) for c in range(3)], axis=-1)
+        np.testing.assert_allclose(apply_degradation(patch, "gaussian_blur", level, 0), expected, atol=2e-6)
+
+
+def _impulse_response(name: str, level: int, rng: int = 0, size: int = 31) -> np.ndarray:
+    """Response to a +0.5 impulse on mid-grey (the kernel itself for point-symmetric kernels)."""
+    image = np.full((size, size, 3), 0.5, np.float32)
+    image[size // 2, size // 2] = 1.0
+    return (apply_degradation(image, name, level, rng)[..., 0] - 0.5) / 0.5
+
+
+def test_lens_blur_kernel_has_arniqas_weights() -> None:
+    response = _impulse_response("lens_blur", 1, size=9)[3:6, 3:6]
+    corner, side, centre = 0.078787, 0.456611, 1.0
+    np.testing.assert_allclose(response, np.array([[corner, side, corner], [side, centre, side],
+                                                   [corner, side, corner]]) / 3.141593, atol=1e-6)
+    response = _impulse_response("lens_blur", 5, size=21)  # R 8: cell (8, 3) weighs -8.3203 / 166.154773
+    assert response.sum() == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(response[10 + 3, 10 + 8], -8.320300 / 166.154773, atol=1e-6)
+    np.testing.assert_allclose(response[10 - 8, 10 - 8], 0.0, atol=1e-7)  # corner (8, 8) is 0
+    for radius, given in ((1, 3.141593), (2, 12.478064), (4, 44.616870), (6, 95.119681), (8, 166.154773)):
+        # every cell weighs 1 except the listed (max, min) classes: 4 cells each, 8 when 0 < min < max
+        listed = LENS_WEIGHTS[radius].items()
+        total = (2 * radius + 1) ** 2 + sum((8 if 0 < b < a else 4) * (w - 1) for (a, b), w in listed)
+        assert total == pytest.approx(given, abs=2e-5)
+
+
+def test_motion_kernel_is_matlabs_line() -> None:
+    np.testing.assert_allclose(motion_kernel(4, 0), [[0.125, 0.25, 0.25, 0.25, 0.125]], atol=1e-12)
+    np.testing.assert_allclose(motion_kernel(4, 180), motion_kernel(4, 0))
+    np.testing.assert_allclose(motion_kernel(4, 90), motion_kernel(4, 0).T, atol=1e-12)
+    np.testing.assert_allclose(motion_kernel(2, 0), [[0.25, 0.5, 0.25]], atol=1e-12)  # weights .5, 1, .5
+    for angle in range(0, 181, 15):
+        delta = motion_kernel(1, angle)  # obtuse angles add two cells of weight ~eps (as MATLAB's)
+        assert delta.max() == pytest.approx(1.0) and delta.sum() - delta.max() < 1e-12
+        for length in (2, 4, 6, 10):
+            kernel = motion_kernel(length, angle)
+            assert kernel.sum() == pytest.approx(1.0, abs=1e-9)
+            np.testing.assert_allclose(kernel, kernel[::-1, ::-1], atol=1e-12)  # point-symmetric
+    diagonal = motion_kernel(6, 45)  # rises to the right, as in MATLAB
+    assert diagonal[0, -1] > 0 and diagonal[-1, 0] > 0 and diagonal[0, 0] == 0
+
+
+def test_motion_blur_draws_an_integer_angle() -> None:
+    kernels = [motion_kernel(10, angle) for angle in range(181)]
+    for seed in range(4):
+        response = _impulse_response("motion_blur", 5, seed)
+        errors = [np.abs(response[15 - k.shape[0] // 2:16 + k.shape[0] // 2, 15 - k.shape[1] // 2:16 + k.shape[1] // 2]
+                         - k).max() for k in kernels]
+        assert min(errors) < 1e-6
 
 
 # --- sampler ----------------------------------------------------------------------------
