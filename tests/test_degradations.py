@@ -136,8 +136,9 @@ def test_invalid_inputs_are_rejected(small: np.ndarray) -> None:
 def test_same_seed_same_output_and_seed_matters_only_if_stochastic(name: str, small: np.ndarray) -> None:
     first = apply_degradation(small, name, 5, rng=11)
     np.testing.assert_array_equal(first, apply_degradation(small, name, 5, rng=np.random.default_rng(11)))
-    other = apply_degradation(small, name, 5, rng=12)
-    assert (not np.array_equal(first, other)) == DEGRADATIONS[name].stochastic
+    # two other seeds: colour shift's only draw is a rounded direction, which two seeds can share
+    others = [apply_degradation(small, name, 5, rng=seed) for seed in (12, 13)]
+    assert any(not np.array_equal(first, other) for other in others) == DEGRADATIONS[name].stochastic
 
 
 def test_degraded_series_replay_one_random_stream(small: np.ndarray) -> None:
@@ -160,13 +161,20 @@ def test_level_five_changes_the_image(name: str, photos: dict[str, np.ndarray]) 
     assert np.abs(apply_degradation(image, name, 5, rng=0) - image).mean() > 1e-3
 
 
+#: Relative drop from one level to the next that a type may show on one photo. ARNIQA's colour shift
+#: only acts within about 8 px of edges (its weight map is a 17 px blur of the gradient), so its
+#: 8 and 12 px shifts (levels 4, 5) are about equally severe: on rocket level 5 is 0.2% below level 4.
+SATURATING = {"color_shift": 0.01}
+
+
 @pytest.mark.parametrize("name", MONOTONE_NAMES)
 def test_severity_is_monotone_on_natural_photos(name: str, photos: dict[str, np.ndarray]) -> None:
     spec = DEGRADATIONS[name]
+    slack = SATURATING.get(name, 0.0)
     for photo_name, image in photos.items():
         distances = [_distance(image, spec(image, level, np.random.default_rng(3)), spec.group)
                      for level in LEVELS]
-        assert all(b >= a - 1e-6 for a, b in zip(distances, distances[1:])), (photo_name, distances)
+        assert all(b >= a * (1 - slack) - 1e-6 for a, b in zip(distances, distances[1:])), (photo_name, distances)
         assert distances[-1] > distances[0], (photo_name, distances)
 
 
@@ -214,6 +222,10 @@ def _rgb64(lab: np.ndarray) -> np.ndarray:
 def _edit_in_swapped_lab(image: np.ndarray, edit: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """ARNIQA's LAB edits: channels reversed, to LAB, ``edit``, back to RGB, channels restored."""
     return _rgb64(edit(_lab64(image[..., ::-1])))[..., ::-1]
+
+
+def _chroma_times(gain: float) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda lab: lab * [1, gain, gain]
 
 
 def _gauss64(sigma: float, size: int) -> np.ndarray:
@@ -338,6 +350,72 @@ def test_motion_blur_draws_an_integer_angle() -> None:
         errors = [np.abs(response[15 - k.shape[0] // 2:16 + k.shape[0] // 2, 15 - k.shape[1] // 2:16 + k.shape[1] // 2]
                          - k).max() for k in kernels]
         assert min(errors) < 1e-6
+
+
+# --- colour ---------------------------------------------------------------------------------------
+
+def test_color_diffusion_scales_chroma_in_swapped_lab() -> None:
+    colours = np.float32([[[0.30, 0.45, 0.52], [0.62, 0.50, 0.41], [0.45, 0.47, 0.44]]])  # off the 8-bit grid
+    for level, gain in ((1, 1), (2, 3), (5, 12)):
+        for colour in colours[0]:
+            flat = np.broadcast_to(colour, (20, 20, 3)).copy()  # no edges: the blur leaves a/b alone
+            expected = _edit_in_swapped_lab(colour[None, None], _chroma_times(gain))
+            _assert_truncated(apply_degradation(flat, "color_diffusion", level, 0)[10, 10], expected[0, 0])
+
+
+def test_color_diffusion_blurs_chroma_with_arniqas_kernel(patch: np.ndarray) -> None:
+    def edit(lab: np.ndarray) -> np.ndarray:
+        blurred = [_correlate64(lab[..., c], _gauss64(3.5, 15)) for c in (1, 2)]
+        return np.stack([lab[..., 0], *blurred], axis=-1)
+
+    _assert_truncated(apply_degradation(patch, "color_diffusion", 1, 0), _edit_in_swapped_lab(patch, edit))
+
+
+def _color_shift_reference(image: np.ndarray, amount: float, seed: int) -> np.ndarray:
+    """ARNIQA's colour shift, step by step as the specification describes it."""
+    image = image.astype(np.float64)
+    height, width = image.shape[:2]
+    luma = image @ [0.299, 0.587, 0.114]
+    padded = np.pad(luma, 1, mode="edge")
+    edges = np.hypot((padded[1:-1, 2:] - padded[1:-1, :-2]) / 2, (padded[2:, 1:-1] - padded[:-2, 1:-1]) / 2)
+    edges = _correlate64(edges, _gauss64(4, 17))
+    edges = (edges - edges.min()) / (edges.max() - edges.min())
+    for row in edges:  # the broken percentile clip
+        rank_low = int(np.flatnonzero(np.argsort(row, kind="stable") == 0)[0])
+        rank_high = int(np.flatnonzero(np.argsort(1 - row, kind="stable") == 0)[0])
+        row[rank_low] = 0
+        row[rank_high] = 1
+    direction = np.random.default_rng(seed).random(2)
+    down, right = np.round(amount * direction / np.linalg.norm(direction)).astype(int)
+    green = image[..., 1]
+    moved = np.roll(np.pad(green, ((right, right), (down, down)), mode="edge"), (down, right), axis=(0, 1))
+    moved = moved[right:right + height, down:down + width]
+    out = image.copy()
+    out[..., 1] = edges * moved + (1 - edges) * green
+    return out
+
+
+def test_color_shift_moves_green_down_and_right_by_whole_pixels(patch: np.ndarray) -> None:
+    for level, seed in ((2, 0), (5, 1), (5, 4)):
+        out = apply_degradation(patch, "color_shift", level, seed)
+        np.testing.assert_array_equal(out[..., [0, 2]], patch[..., [0, 2]])
+        np.testing.assert_allclose(out, _color_shift_reference(patch, (1, 3, 6, 8, 12)[level - 1], seed), atol=2e-5)
+
+
+def test_hsv_saturation_by_hand() -> None:
+    pixel = np.float32([[[0.2, 0.4, 0.8]]])  # v = 0.8: c' = v - k (v - c)
+    for level, expected in ((1, [0.56, 0.64, 0.8]), (4, [0.8, 0.8, 0.8]), (5, [1.0, 0.96, 0.8])):
+        np.testing.assert_allclose(apply_degradation(pixel, "color_saturation_1", level, 0)[0, 0], expected, atol=1e-6)
+
+
+def test_lab_saturation_scales_swapped_chroma_and_truncates(patch: np.ndarray,
+                                                            photos: dict[str, np.ndarray]) -> None:
+    expected = _edit_in_swapped_lab(patch, _chroma_times(3))
+    _assert_truncated(apply_degradation(patch, "color_saturation_2", 3, 0), expected)
+    photo = np.round(photos["coffee"] * 255) / np.float32(255)  # 8-bit values
+    lowered = photo - apply_degradation(photo, "color_saturation_2", 1, 0)  # factor 1: only the truncation
+    assert np.all((np.abs(lowered) < 1e-6) | (np.abs(lowered - 1 / 255) < 1e-6))
+    assert 0.2 < (lowered > 1e-6).mean() < 0.8
 
 
 # --- sampler ----------------------------------------------------------------------------
