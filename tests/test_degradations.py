@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from typing import Callable
 
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from skimage import color, data
 from skimage.metrics import structural_similarity
 
@@ -416,6 +418,35 @@ def test_lab_saturation_scales_swapped_chroma_and_truncates(patch: np.ndarray,
     lowered = photo - apply_degradation(photo, "color_saturation_2", 1, 0)  # factor 1: only the truncation
     assert np.all((np.abs(lowered) < 1e-6) | (np.abs(lowered - 1 / 255) < 1e-6))
     assert 0.2 < (lowered > 1e-6).mean() < 0.8
+
+
+# --- compression ----------------------------------------------------------------------------------
+
+def _pillow_round_trip(image: np.ndarray, **options) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray((image * np.float32(255)).astype(np.uint8)).save(buffer, **options)  # truncation
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"), np.float32) / 255
+
+
+@pytest.fixture(scope="module")
+def off_grid(photos: dict[str, np.ndarray]) -> np.ndarray:
+    """A photo whose values sit 0.7 of a step above the 8-bit grid: truncating and rounding differ."""
+    return ((np.floor(photos["astronaut"][:160, :192] * 254) + 0.7) / 255).astype(np.float32)
+
+
+@pytest.mark.parametrize("level", [1, 5])
+def test_jpeg_is_pillows_on_truncated_values(off_grid: np.ndarray, level: int) -> None:
+    quality = DEGRADATIONS["jpeg"].parameters[level - 1]
+    np.testing.assert_array_equal(apply_degradation(off_grid, "jpeg", level, 0),
+                                  _pillow_round_trip(off_grid, format="JPEG", quality=quality))
+
+
+@pytest.mark.parametrize("level", [1, 5])
+def test_jpeg2000_uses_arniqas_codec_settings(off_grid: np.ndarray, level: int) -> None:
+    ratio = DEGRADATIONS["jpeg2000"].parameters[level - 1]
+    expected = _pillow_round_trip(off_grid, format="JPEG2000", quality_mode="rates", quality_layers=[ratio],
+                                  num_resolutions=8, irreversible=False, mct=0)
+    np.testing.assert_array_equal(apply_degradation(off_grid, "jpeg2000", level, 0), expected)
 
 
 # --- sampler ----------------------------------------------------------------------------
