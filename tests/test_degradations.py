@@ -449,6 +449,28 @@ def test_jpeg2000_uses_arniqas_codec_settings(off_grid: np.ndarray, level: int) 
     np.testing.assert_array_equal(apply_degradation(off_grid, "jpeg2000", level, 0), expected)
 
 
+# --- noise ----------------------------------------------------------------------------------------
+
+def test_noise_laws() -> None:
+    grey = np.full((200, 200, 3), 0.5, np.float32)
+    residual = apply_degradation(grey, "white_noise", 5, 0) - grey
+    assert residual.std() == pytest.approx(0.1, rel=0.02)  # variance 0.01
+    residual = apply_degradation(grey, "multiplicative_noise", 3, 0) / grey - 1
+    assert residual.std() == pytest.approx(0.1, rel=0.02)  # variance 0.01
+    residual = apply_degradation(grey, "white_noise_ycbcr", 5, 0) - grey  # variance 0.003 on Y, Cb, Cr
+    variances = 0.003 * np.array([1 + 1.403**2, 1 + 0.714**2 + 0.344**2, 1 + 1.773**2])
+    np.testing.assert_allclose(residual.reshape(-1, 3).var(axis=0), variances, rtol=0.03)
+
+
+def test_impulse_noise_hits_an_exact_count_of_values() -> None:
+    grey = np.full((100, 100, 3), 0.5, np.float32)
+    out = apply_degradation(grey, "impulse_noise", 5, 0)
+    hits = int(3 * 0.03 * 100 * 100)  # 900 (channel, row, column) draws, repeats allowed
+    salt, pepper = int((out == 1).sum()), int((out == 0).sum())
+    assert salt + pepper + int((out == 0.5).sum()) == out.size
+    assert 0.97 * hits <= salt + pepper <= hits and salt <= hits // 2
+
+
 # --- sampler ----------------------------------------------------------------------------
 
 def test_composition_distribution() -> None:
