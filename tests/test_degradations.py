@@ -230,6 +230,10 @@ def _chroma_times(gain: float) -> Callable[[np.ndarray], np.ndarray]:
     return lambda lab: lab * [1, gain, gain]
 
 
+def _on_lightness(function: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda lab: np.stack([function(lab[..., 0]), lab[..., 1], lab[..., 2]], axis=-1)
+
+
 def _gauss64(sigma: float, size: int) -> np.ndarray:
     x = np.arange(size) - (size - 1) / 2
     weights = np.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * sigma**2))
@@ -469,6 +473,32 @@ def test_impulse_noise_hits_an_exact_count_of_values() -> None:
     salt, pepper = int((out == 1).sum()), int((out == 0).sum())
     assert salt + pepper + int((out == 0.5).sum()) == out.size
     assert 0.97 * hits <= salt + pepper <= hits and salt <= hits // 2
+
+
+# --- brightness -----------------------------------------------------------------------------------
+
+def _parabola(values: np.ndarray, middle: float) -> np.ndarray:
+    return np.clip((2 - 4 * middle) * values**2 + (4 * middle - 1) * values, 0, 1)
+
+
+def test_darken_is_arniqas_parabola_by_hand() -> None:
+    values = np.float32([[[0.0, 0.25, 0.5], [0.75, 1.0, 0.5]]])
+    # level 5, c = 0.1: 1.6 x^2 - 0.6 x (clipped at 0); level 1, c = 0.475 at x = 0.5
+    np.testing.assert_allclose(apply_degradation(values, "darken", 5, 0), [[[0, 0, 0.1], [0.45, 1, 0.1]]], atol=1e-6)
+    assert apply_degradation(values, "darken", 1, 0)[0, 0, 2] == pytest.approx(0.475, abs=1e-6)
+
+
+def _brighten_reference(image: np.ndarray, amount: float) -> np.ndarray:
+    """(2 P_c(RGB) + P_c on swapped-LAB lightness) / 3, c = 0.5 + A/2."""
+    middle = 0.5 + amount / 2
+    lightness = _edit_in_swapped_lab(image, _on_lightness(lambda lum: 100 * _parabola(lum / 100, middle)))
+    return (2 * _parabola(image.astype(np.float64), middle) + lightness) / 3
+
+
+def test_brighten_blends_rgb_and_swapped_lab_parabolas(patch: np.ndarray) -> None:
+    for level, amount in ((1, 0.1), (5, 1.1)):
+        np.testing.assert_allclose(apply_degradation(patch, "brighten", level, 0), _brighten_reference(patch, amount),
+                                   atol=1e-4)
 
 
 # --- sampler ----------------------------------------------------------------------------
