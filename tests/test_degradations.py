@@ -501,6 +501,73 @@ def test_brighten_blends_rgb_and_swapped_lab_parabolas(patch: np.ndarray) -> Non
                                    atol=1e-4)
 
 
+# --- spatial --------------------------------------------------------------------------------------
+
+def test_jitter_resamples_bilinearly_even_at_level_one() -> None:
+    board = np.broadcast_to((np.indices((64, 64)).sum(axis=0) % 2)[..., None], (64, 64, 3)).astype(np.float32)
+    out = apply_degradation(board, "jitter", 1, 0)  # offsets of ~0.05 px, five passes
+    assert ((out > 0.01) & (out < 0.99)).mean() > 0.9  # mixed values: bilinear, not nearest
+    assert np.abs(out - board).mean() < 0.5
+
+
+def _changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    return np.any(before != after, axis=2)
+
+
+@pytest.mark.parametrize("shape", [(300, 400), (900, 1200)])
+def test_non_eccentricity_copies_16px_patches_nearby(shape: tuple[int, int]) -> None:
+    image = np.random.default_rng(0).random((*shape, 3), dtype=np.float32)  # every pixel unique
+    out = apply_degradation(image, "non_eccentricity_patch", 1, 0)
+    changed = np.argwhere(_changed(image, out))
+    assert 0 < len(changed) <= 20 * 16 * 16  # 20 patches of 16 x 16 px, whatever the image size
+    for row, col in changed[::37]:  # moved at most 8 px, plus up to a patch side when the copy smears
+        window = image[max(row - 24, 0):row + 25, max(col - 24, 0):col + 25]
+        assert np.any(np.all(window == out[row, col], axis=2))
+
+
+@pytest.mark.parametrize("shape", [(100, 120), (600, 800)])
+def test_color_blocks_are_32px_squares(shape: tuple[int, int]) -> None:
+    image = np.random.default_rng(0).random((*shape, 3), dtype=np.float32)
+    out = apply_degradation(image, "color_block", 1, 0)  # two blocks, the second on top
+    changed = _changed(image, out)
+    colours = np.unique(out[changed], axis=0)
+    assert len(colours) == 2
+    sides = []
+    for colour in colours:
+        rows, cols = np.nonzero(np.all(out == colour, axis=2) & changed)
+        sides.append((rows.max() - rows.min() + 1, cols.max() - cols.min() + 1, len(rows)))
+    assert max(sides, key=lambda side: side[2]) == (32, 32, 1024)
+    assert all(height <= 32 and width <= 32 for height, width, _ in sides)
+
+
+def _nearest(size_in: int, size_out: int) -> np.ndarray:
+    """PyTorch's legacy nearest: min(floor(i * (in / out)), in - 1), the ratio in float32."""
+    ratio = np.float32(size_in) / np.float32(size_out)
+    return np.minimum(np.floor(np.arange(size_out, dtype=np.float32) * ratio).astype(int), size_in - 1)
+
+
+def test_pixelate_uses_arniqas_scales_and_nearest_resampling() -> None:
+    image = np.random.default_rng(0).random((224, 224, 3), dtype=np.float32)
+    for level, small in zip(LEVELS, (198, 175, 156, 127, 65)):  # int(224 (0.95 - s^0.6))
+        out = apply_degradation(image, "pixelate", level, 0)
+        index = _nearest(224, small)[_nearest(small, 224)]
+        np.testing.assert_array_equal(out, image[index][:, index])
+        assert len(np.unique(out[:, 0], axis=0)) == small
+
+
+def test_quantization_thresholds_and_stretch_by_hand() -> None:
+    values = np.float32([[[0.0, 0.1, 0.3], [0.5, 0.9, 1.0]]])
+    # level 5, N = 7: thresholds 0, 36, 72, 109, 145, 182, 218; indices 0, 1, 3, 4, 7, 7 of 0..7
+    np.testing.assert_allclose(apply_degradation(values, "quantization", 5, 0),
+                               [[[0, 1, 3], [4, 7, 7]]] / np.float32(7), atol=1e-7)
+    # level 1, N = 20: thresholds 0, 12, 25, 38, 51, 63, 76, ...; indices 0, 3, 7, 11, 19, 20 of 0..20
+    np.testing.assert_allclose(apply_degradation(values, "quantization", 1, 0),
+                               [[[0, 3, 7], [11, 19, 20]]] / np.float32(20), atol=1e-7)
+    # min-max stretch over the whole image: indices 3 and 11 become 0 and 1
+    np.testing.assert_array_equal(apply_degradation(np.float32([[[0.1, 0.5, 0.5]]]), "quantization", 1, 0),
+                                  [[[0, 1, 1]]])
+
+
 # --- sampler ----------------------------------------------------------------------------
 
 def test_composition_distribution() -> None:
