@@ -568,6 +568,53 @@ def test_quantization_thresholds_and_stretch_by_hand() -> None:
                                   [[[0, 1, 1]]])
 
 
+# --- sharpness and contrast -----------------------------------------------------------------------
+
+def _sharpen_reference(image: np.ndarray, amount: float) -> np.ndarray:
+    """Swapped-LAB lightness correlated with (1 + A) delta - A G(6, 13 x 13), not clamped."""
+    kernel = -amount * _gauss64(6, 13)
+    kernel[6, 6] += 1 + amount
+    return _edit_in_swapped_lab(image, _on_lightness(lambda lum: _correlate64(lum, kernel)))
+
+
+def test_high_sharpen_sharpens_swapped_lab_lightness_with_sigma_6(patch: np.ndarray) -> None:
+    for level, amount in ((1, 1), (3, 3)):
+        np.testing.assert_allclose(apply_degradation(patch, "high_sharpen", level, 0),
+                                   _sharpen_reference(patch, amount), atol=2e-4)
+
+
+def _contrast_spline(change: float, x: np.ndarray) -> np.ndarray:
+    """The not-a-knot spline through (0, 0), (.3, y1), (.5, .5), (.7, 1 - y1), (1, 1), y1 = .25 - a/4, by hand.
+
+    Not-a-knot joins the first two and the last two pieces into one cubic each; the data are
+    point-symmetric about (.5, .5), so the curve is .5 + b (x - .5) + d (x - .5)^3 with
+    P(0) = 0 and P(.3) = y1: b = 1 - d/4, d = (y1 - .3) / .042.
+    """
+    d = (0.25 - change / 4 - 0.3) / 0.042
+    return np.clip(0.5 + (1 - d / 4) * (x - 0.5) + d * (x - 0.5) ** 3, 0, 1)
+
+
+def test_linear_contrast_is_arniqas_spline() -> None:
+    x = np.linspace(0, 1, 21, dtype=np.float32).reshape(1, 7, 3)
+    for name in ("linear_contrast", "linear_contrast_monotone"):
+        for level, change in zip(LEVELS, DEGRADATIONS[name].parameters):
+            np.testing.assert_allclose(apply_degradation(x, name, level, 0), _contrast_spline(change, x), atol=1e-6)
+    assert np.abs(apply_degradation(x, "linear_contrast", 1, 0) - x).max() > 0.02  # a = 0 is not the identity
+    assert _contrast_spline(-0.2, x) == pytest.approx(x)  # -0.2 is; the monotone variant moves away from it
+    assert all(change < -0.2 for change in DEGRADATIONS["linear_contrast_monotone"].parameters)
+
+
+def test_nonlinear_contrast_squeezes_towards_grey_by_hand(photos: dict[str, np.ndarray]) -> None:
+    values = np.float32([[[0.0, 0.25, 0.5], [1.0, 0.75, 0.6]]])
+    np.testing.assert_allclose(apply_degradation(values, "nonlinear_contrast", 1, 0),  # o = 0.4: slope 0.8
+                               [[[0.1, 0.3, 0.5], [0.9, 0.7, 0.58]]], atol=1e-6)
+    np.testing.assert_allclose(apply_degradation(values, "nonlinear_contrast", 5, 0),  # o = 0.05: slope 0.1
+                               [[[0.45, 0.475, 0.5], [0.55, 0.525, 0.51]]], atol=1e-6)
+    image = photos["chelsea"]
+    spreads = [apply_degradation(image, "nonlinear_contrast", level, 0).std() for level in LEVELS]
+    assert image.std() > spreads[0] and all(b < a for a, b in zip(spreads, spreads[1:]))
+
+
 # --- sampler ----------------------------------------------------------------------------
 
 def test_composition_distribution() -> None:
