@@ -24,6 +24,7 @@ from qualiclip.degradations import (
     apply_degradation,
     degradation_names,
     degraded_series,
+    level_probabilities,
     sample_composition,
     sample_degradation,
     sample_level_series,
@@ -34,8 +35,11 @@ from qualiclip.degradations.blur import LENS_WEIGHTS, motion_kernel
 
 ALL_NAMES = tuple(DEGRADATIONS)
 MONOTONE_NAMES = degradation_names(monotone_only=True)
+TABLE_NAMES = degradation_names(table_only=True)
 LEVELS = range(1, MAX_LEVEL + 1)
 NON_MONOTONE = {"mean_shift": "mean_shift_monotone", "linear_contrast": "linear_contrast_monotone"}
+#: ARNIQA's level law for levels 1..5, p ~ exp(-i^2 / 12.5), i = 0..4 (computed by hand).
+ARNIQA_LEVEL_LAW = [0.2929, 0.2704, 0.2127, 0.1426, 0.0814]
 
 
 def _photo(loader, longest: int = 256) -> np.ndarray:
@@ -70,6 +74,7 @@ def test_registry_has_the_table_types_and_monotone_variants() -> None:
     assert [len(GROUPS[g]) for g in GROUPS] == [3, 4, 2, 4, 4, 5, 4]  # brightness, sharpness: + variant
     assert {n for n in ALL_NAMES if not DEGRADATIONS[n].monotone} == set(NON_MONOTONE)
     assert set(MONOTONE_NAMES) == set(ALL_NAMES) - set(NON_MONOTONE)
+    assert len(TABLE_NAMES) == 24 and set(TABLE_NAMES) == set(ALL_NAMES) - set(NON_MONOTONE.values())
     for name, spec in DEGRADATIONS.items():
         assert spec.name == name and name in GROUPS[spec.group] and spec.label
         assert len(spec.parameters) == MAX_LEVEL
@@ -617,12 +622,12 @@ def test_nonlinear_contrast_squeezes_towards_grey_by_hand(photos: dict[str, np.n
 
 # --- sampler ----------------------------------------------------------------------------
 
-def test_composition_distribution() -> None:
+def test_composition_distribution_is_arniqas() -> None:
     rng = np.random.default_rng(0)
-    config = CompositionConfig(max_groups=3)
+    draws = 6000
     group_counts, sizes, levels, names = Counter(), Counter(), Counter(), Counter()
-    for _ in range(3000):
-        steps = sample_composition(rng, config)
+    for _ in range(draws):
+        steps = sample_composition(rng)
         groups = [DEGRADATIONS[s.name].group for s in steps]
         assert len(set(groups)) == len(groups)
         group_counts.update(groups)
@@ -630,27 +635,39 @@ def test_composition_distribution() -> None:
         levels.update(s.level for s in steps)
         names.update(s.name for s in steps)
     assert set(group_counts) == set(GROUPS)
-    assert set(sizes) == {1, 2, 3}
-    assert set(levels) == set(LEVELS)
-    assert set(names) == set(MONOTONE_NAMES)
+    assert set(names) == set(TABLE_NAMES)  # ARNIQA's 24 types, not the monotone variants
+    assert sizes[0] / draws == pytest.approx(0.05, abs=0.01)  # no distortion with probability 0.05
+    assert [sizes[n] / draws for n in (1, 2, 3, 4)] == pytest.approx([0.95 / 4] * 4, abs=0.02)
+    frequencies = np.array([levels[level] for level in LEVELS]) / sum(levels.values())
+    np.testing.assert_allclose(frequencies, ARNIQA_LEVEL_LAW, atol=0.015)
+
+
+def test_level_law_is_arniqas() -> None:
+    np.testing.assert_allclose(level_probabilities(LEVELS), ARNIQA_LEVEL_LAW, atol=1e-4)
+    np.testing.assert_allclose(level_probabilities((2, 4)), np.array([0.2704, 0.1426]) / 0.4130, atol=1e-4)
 
 
 def test_composition_respects_config() -> None:
     rng = np.random.default_rng(1)
-    config = CompositionConfig(min_groups=2, max_groups=2, level_choices=(2, 4), groups=("blur", "brightness", "noise"),
-                               monotone_only=False)
-    names = set()
-    for _ in range(500):
-        steps = sample_composition(rng, config)
-        assert len(steps) == 2 and {s.level for s in steps} <= {2, 4}
-        names.update(s.name for s in steps)
-    assert names == set(GROUPS["blur"] + GROUPS["brightness"] + GROUPS["noise"])
+    groups = ("blur", "brightness", "noise")
+    for monotone_only, pool in ((False, TABLE_NAMES), (True, MONOTONE_NAMES)):
+        config = CompositionConfig(min_groups=2, max_groups=2, level_choices=(2, 4), groups=groups,
+                                   monotone_only=monotone_only, distortion_probability=1.0)
+        names = set()
+        for _ in range(500):
+            steps = sample_composition(rng, config)
+            assert len(steps) == 2 and {s.level for s in steps} <= {2, 4}
+            names.update(s.name for s in steps)
+        assert names == {name for name in pool if DEGRADATIONS[name].group in groups}
+    assert sample_composition(rng, CompositionConfig(distortion_probability=0.0)) == ()
     with pytest.raises(ValueError):
         CompositionConfig(max_groups=8)
     with pytest.raises(ValueError):
         CompositionConfig(level_choices=(0, 1))
     with pytest.raises(ValueError):
         CompositionConfig(groups=("nope",))
+    with pytest.raises(ValueError):
+        CompositionConfig(distortion_probability=1.5)
 
 
 def test_sampled_degradation_is_reproducible(small: np.ndarray) -> None:
@@ -668,7 +685,7 @@ def test_sampled_degradation_is_reproducible(small: np.ndarray) -> None:
 def test_level_series_is_the_same_distortion_with_growing_severity(photos: dict[str, np.ndarray]) -> None:
     image = photos["chelsea"]
     rng = np.random.default_rng(4)
-    single = CompositionConfig(max_groups=1)
+    single = CompositionConfig(max_groups=1, monotone_only=True)  # ranked series need monotone types
     for _ in range(8):
         series = sample_level_series(image, rng, single)
         assert len(series.images) == MAX_LEVEL and len(series.names) == 1
@@ -676,6 +693,7 @@ def test_level_series_is_the_same_distortion_with_growing_severity(photos: dict[
         distances = [_distance(image, im, group) for im in series.images]
         assert all(b >= a - 1e-6 for a, b in zip(distances, distances[1:])), (series.names, distances)
     series = sample_level_series(torch.from_numpy(image), np.random.default_rng(5), num_levels=3)
+    assert not set(series.names) & {"mean_shift_monotone", "linear_contrast_monotone"}  # default: ARNIQA's types
     assert len(series.images) == 3 and all(isinstance(im, torch.Tensor) for im in series.images)
     assert len({DEGRADATIONS[n].group for n in series.names}) == len(series.names)
 

@@ -133,6 +133,9 @@ _SPECS = (
                     sharpness_contrast.nonlinear_contrast),
 )
 
+#: The two types that are not ARNIQA's: monotone variants of its mean shift and linear contrast tables.
+_MONOTONE_VARIANTS = frozenset({"mean_shift_monotone", "linear_contrast_monotone"})
+
 DEGRADATIONS: Mapping[str, DegradationSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
 """Every distortion type in table order, grouped by group."""
 
@@ -142,13 +145,16 @@ GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 """Group name -> the type names in it (all types, including non-monotone ones)."""
 
 
-def degradation_names(monotone_only: bool = False, group: str | None = None) -> tuple[str, ...]:
-    """Type names in registry order, optionally only monotone ones and/or one group."""
+def degradation_names(monotone_only: bool = False, group: str | None = None,
+                      table_only: bool = False) -> tuple[str, ...]:
+    """Type names in registry order: optionally only monotone ones, only ARNIQA's 24 table types
+    (``table_only``: without the two monotone variants) and/or one group."""
     if group is not None and group not in GROUPS:
         raise KeyError(f"unknown group {group!r}; known: {', '.join(GROUPS)}")
     return tuple(
         name for name, spec in DEGRADATIONS.items()
         if (spec.monotone or not monotone_only) and (group is None or spec.group == group)
+        and not (table_only and name in _MONOTONE_VARIANTS)
     )
 
 
