@@ -39,6 +39,7 @@ def impulse_noise(image: np.ndarray, density: float, rng: np.random.Generator) -
     """Salt and pepper: ``int(3 d H W)`` random (channel, row, column) values, repeats allowed.
 
     The first half (rounded down) are set to 1, then the rest to 0, so a repeat can turn salt into pepper.
+    ARNIQA's own indexing fails on torch >= 2.9; this is what it does on its torch 2.1.
     """
     height, width = image.shape[:2]
     count = int(3 * density * height * width)
