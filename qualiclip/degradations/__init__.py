@@ -1,4 +1,4 @@
-"""Synthetic distortion suite: the 24 ARNIQA/KADID-10k types x 5 levels, plus a sampler.
+"""Synthetic distortion suite: ARNIQA's 24 types x 5 levels (its exact operations), plus a sampler.
 
 Every type maps a float HxWx3 image in [0, 1] (numpy array or torch tensor),
 a level 0..5 (0 = pristine copy) and a ``numpy.random.Generator`` to a new,
@@ -22,6 +22,7 @@ from .sampler import (
     DegradationStep,
     LevelSeries,
     apply_composition,
+    level_probabilities,
     sample_composition,
     sample_degradation,
     sample_level_series,
@@ -43,6 +44,7 @@ __all__ = [
     "degraded_series",
     "degradation_names",
     "get_degradation",
+    "level_probabilities",
     "sample_composition",
     "sample_degradation",
     "sample_level_series",

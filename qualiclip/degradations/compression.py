@@ -1,46 +1,42 @@
-"""Compression kernels: JPEG (OpenCV/libjpeg) and JPEG 2000 (Pillow/OpenJPEG).
+"""Compression kernels as ARNIQA applies them: JPEG and JPEG 2000, both through Pillow.
 
-Both round-trip the image through an 8-bit in-memory codestream.
+Both truncate the image to uint8 (:func:`._eight_bit.to_uint8`), round-trip it through an
+in-memory codestream and return the decoded 8-bit values as float32 in [0, 1].
+
+JPEG 2000 uses ARNIQA's OpenJPEG settings: rate-controlled single layer at the compression ratio,
+8 wavelet resolutions, Pillow's defaults otherwise (reversible 5/3 wavelet, no colour transform,
+LRCP, no tiles). Deviation: OpenJPEG needs every side to be at least ``2 ** (resolutions - 1)``
+px, so images with a side below 128 px (where ARNIQA fails) get the most resolutions that fit.
 """
 
 from __future__ import annotations
 
 import io
 
-import cv2
 import numpy as np
 from PIL import Image
 
-_MAX_J2K_RESOLUTIONS = 6  # OpenJPEG's default number of wavelet resolutions
+from ._eight_bit import to_uint8
+
+_J2K_RESOLUTIONS = 8
 
 
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+def _round_trip(image: np.ndarray, **save_options: object) -> np.ndarray:
+    """Encode the uint8 image with Pillow's ``save_options`` and decode it again, as float32 in [0, 1]."""
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buffer, **save_options)
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        return np.asarray(decoded.convert("RGB"), dtype=np.float32) / np.float32(255.0)
 
 
 def jpeg(image: np.ndarray, quality: float, rng: np.random.Generator) -> np.ndarray:
-    """Baseline JPEG at ``quality`` (0-100, lower is worse) with 4:2:0 chroma subsampling."""
-    bgr = cv2.cvtColor(_to_uint8(image), cv2.COLOR_RGB2BGR)
-    ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
-    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    """Baseline JPEG at ``quality`` with libjpeg's defaults (4:2:0 chroma subsampling)."""
+    return _round_trip(image, format="JPEG", quality=int(quality))
 
 
 def jpeg2000(image: np.ndarray, ratio: float, rng: np.random.Generator) -> np.ndarray:
-    """Lossy JPEG 2000 (9/7 wavelet, colour transform) at compression ``ratio``:1.
-
-    The number of wavelet resolutions is reduced for small images, which
-    OpenJPEG would otherwise reject.
-    """
-    smallest = min(image.shape[:2])
-    resolutions = max(1, min(_MAX_J2K_RESOLUTIONS, int(np.log2(smallest)) + 1))
-    buffer = io.BytesIO()
-    Image.fromarray(_to_uint8(image)).save(
-        buffer, format="JPEG2000", quality_mode="rates", quality_layers=[float(ratio)],
-        num_resolutions=resolutions, irreversible=True, mct=1,
-    )
-    buffer.seek(0)
-    with Image.open(buffer) as decoded:
-        return np.asarray(decoded.convert("RGB"), dtype=np.float32) / 255.0
+    """JPEG 2000 (JP2 container) at compression ``ratio``:1, reversible 5/3 wavelet, no colour transform."""
+    resolutions = min(_J2K_RESOLUTIONS, int(np.log2(min(image.shape[:2]))) + 1)
+    return _round_trip(image, format="JPEG2000", quality_mode="rates", quality_layers=[float(ratio)],
+                       num_resolutions=resolutions, irreversible=False, mct=0)

@@ -1,4 +1,8 @@
-"""Registry of the 24 ARNIQA/KADID-10k distortion types (plus two monotone variants).
+"""Registry of ARNIQA's 24 distortion types (KADID-10k's list) plus two monotone variants.
+
+Every type performs ARNIQA's operation at ARNIQA's table parameters. ARNIQA's mean shift and
+linear contrast tables are not ordered by severity, so ``mean_shift_monotone`` and
+``linear_contrast_monotone`` give the app's slider a monotone series with the same operation.
 
 ``DEGRADATIONS`` maps a name to a :class:`DegradationSpec` (group, label,
 per-level parameters, kernel); calling a spec applies it.  The UI builds its
@@ -72,13 +76,13 @@ class DegradationSpec:
 _SPECS = (
     DegradationSpec("gaussian_blur", "blur", "Gaussian blur", "sigma (px)",
                     (0.1, 0.5, 1, 2, 5), blur.gaussian_blur),
-    DegradationSpec("lens_blur", "blur", "Lens blur", "disk radius (px)",
+    DegradationSpec("lens_blur", "blur", "Lens blur", "kernel radius (px)",
                     (1, 2, 4, 6, 8), blur.lens_blur),
-    DegradationSpec("motion_blur", "blur", "Motion blur", "length (px), random angle",
+    DegradationSpec("motion_blur", "blur", "Motion blur", "length (px), random integer angle",
                     (1, 2, 4, 6, 10), blur.motion_blur, stochastic=True),
-    DegradationSpec("color_diffusion", "color", "Colour diffusion", "LAB a/b blur sigma (px)",
+    DegradationSpec("color_diffusion", "color", "Colour diffusion", "LAB a/b gain (blur sigma 1.5 x gain + 2 px)",
                     (1, 3, 6, 8, 12), color.color_diffusion),
-    DegradationSpec("color_shift", "color", "Colour shift", "green channel offset (px), random direction",
+    DegradationSpec("color_shift", "color", "Colour shift", "green shift (px), random down/right direction",
                     (1, 3, 6, 8, 12), color.color_shift, stochastic=True),
     DegradationSpec("color_saturation_1", "color", "Colour saturation (HSV)", "HSV saturation factor",
                     (0.4, 0.2, 0.1, 0, -0.4), color.saturation_hsv),
@@ -93,7 +97,7 @@ _SPECS = (
     DegradationSpec("white_noise_ycbcr", "noise", "White noise in YCbCr", "variance",
                     (0.0001, 0.0005, 0.001, 0.002, 0.003), noise.white_noise_ycbcr,
                     stochastic=True),
-    DegradationSpec("impulse_noise", "noise", "Impulse noise", "salt & pepper fraction",
+    DegradationSpec("impulse_noise", "noise", "Impulse noise", "salt & pepper density",
                     (0.001, 0.005, 0.01, 0.02, 0.03), noise.impulse_noise, stochastic=True),
     DegradationSpec("multiplicative_noise", "noise", "Multiplicative noise", "variance",
                     (0.001, 0.005, 0.01, 0.02, 0.05), noise.multiplicative_noise,
@@ -104,30 +108,33 @@ _SPECS = (
                     (0.05, 0.1, 0.2, 0.4, 0.8), brightness.darken),
     DegradationSpec("mean_shift", "brightness", "Mean shift (original table)", "added offset",
                     (0, 0.08, -0.08, 0.15, -0.15), brightness.mean_shift, monotone=False),
-    DegradationSpec("mean_shift_monotone", "brightness", "Mean shift", "added offset",
+    DegradationSpec("mean_shift_monotone", "brightness", "Mean shift (monotone variant)", "added offset",
                     (0.03, 0.06, 0.09, 0.12, 0.15), brightness.mean_shift),
-    DegradationSpec("jitter", "spatial", "Jitter", "displacement (x 3 px std)",
+    DegradationSpec("jitter", "spatial", "Jitter", "offset std (px), 5 passes",
                     (0.05, 0.1, 0.2, 0.5, 1), spatial.jitter, stochastic=True),
-    DegradationSpec("non_eccentricity_patch", "spatial", "Non-eccentricity patch", "patch count",
+    DegradationSpec("non_eccentricity_patch", "spatial", "Non-eccentricity patch", "16 px patch count",
                     (20, 40, 60, 80, 100), spatial.non_eccentricity, stochastic=True),
-    DegradationSpec("pixelate", "spatial", "Pixelate", "amount (block = 1 + 16 x amount px)",
+    DegradationSpec("pixelate", "spatial", "Pixelate", "amount s (scale 0.95 - s^0.6)",
                     (0.01, 0.05, 0.1, 0.2, 0.5), spatial.pixelate),
     DegradationSpec("quantization", "spatial", "Quantisation", "levels per channel",
                     (20, 16, 13, 10, 7), spatial.quantization),
-    DegradationSpec("color_block", "spatial", "Colour block", "block count",
+    DegradationSpec("color_block", "spatial", "Colour block", "32 px block count",
                     (2, 4, 6, 8, 10), spatial.color_block, stochastic=True),
-    DegradationSpec("high_sharpen", "sharpness_contrast", "High sharpen", "unsharp-mask amount",
+    DegradationSpec("high_sharpen", "sharpness_contrast", "High sharpen", "unsharp-mask amount (LAB L)",
                     (1, 2, 3, 6, 12), sharpness_contrast.high_sharpen),
     DegradationSpec("linear_contrast", "sharpness_contrast", "Linear contrast change (original table)",
-                    "contrast change", (0, 0.15, -0.4, 0.3, -0.6), sharpness_contrast.linear_contrast,
-                    monotone=False),
-    DegradationSpec("linear_contrast_monotone", "sharpness_contrast", "Linear contrast change",
-                    "contrast change", (-0.12, -0.24, -0.36, -0.48, -0.6),
-                    sharpness_contrast.linear_contrast),
+                    "spline parameter (-0.2 = identity)", (0, 0.15, -0.4, 0.3, -0.6),
+                    sharpness_contrast.linear_contrast, monotone=False),
+    DegradationSpec("linear_contrast_monotone", "sharpness_contrast",
+                    "Linear contrast change (monotone variant)", "spline parameter (-0.2 = identity)",
+                    (-0.28, -0.36, -0.44, -0.52, -0.6), sharpness_contrast.linear_contrast),
     DegradationSpec("nonlinear_contrast", "sharpness_contrast", "Non-linear contrast change",
-                    "S-curve parameter (exponent 0.5 / p)", (0.4, 0.3, 0.2, 0.1, 0.05),
+                    "output half-range around 0.5", (0.4, 0.3, 0.2, 0.1, 0.05),
                     sharpness_contrast.nonlinear_contrast),
 )
+
+#: The two types that are not ARNIQA's: monotone variants of its mean shift and linear contrast tables.
+_MONOTONE_VARIANTS = frozenset({"mean_shift_monotone", "linear_contrast_monotone"})
 
 DEGRADATIONS: Mapping[str, DegradationSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
 """Every distortion type in table order, grouped by group."""
@@ -138,13 +145,16 @@ GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 """Group name -> the type names in it (all types, including non-monotone ones)."""
 
 
-def degradation_names(monotone_only: bool = False, group: str | None = None) -> tuple[str, ...]:
-    """Type names in registry order, optionally only monotone ones and/or one group."""
+def degradation_names(monotone_only: bool = False, group: str | None = None,
+                      table_only: bool = False) -> tuple[str, ...]:
+    """Type names in registry order: optionally only monotone ones, only ARNIQA's 24 table types
+    (``table_only``: without the two monotone variants) and/or one group."""
     if group is not None and group not in GROUPS:
         raise KeyError(f"unknown group {group!r}; known: {', '.join(GROUPS)}")
     return tuple(
         name for name, spec in DEGRADATIONS.items()
         if (spec.monotone or not monotone_only) and (group is None or spec.group == group)
+        and not (table_only and name in _MONOTONE_VARIANTS)
     )
 
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ..degradations import CompositionConfig, sample_level_series
+from ..degradations import GROUPS, CompositionConfig, sample_level_series
 from ..files import images_below
 from ..imaging import prepare, to_chw, to_hwc
 
@@ -108,8 +108,10 @@ class StepBatches(Dataset):
         self.num_levels, self.min_overlap, self.include_pristine = num_levels, min_overlap, include_pristine
         self.scale_range = tuple(scale_range) if scale_range else None
         self.flip, self.permute_channels = flip, permute_channels
-        self.composition = (CompositionConfig(max_groups=max_distortions, groups=tuple(groups)) if groups
-                            else CompositionConfig(max_groups=max_distortions))
+        # The ranking losses order a series by level: the slider's monotone types, not ARNIQA's
+        # two non-monotone tables (the sampler's default).
+        self.composition = CompositionConfig(max_groups=max_distortions, groups=tuple(groups or GROUPS),
+                                             monotone_only=True)
         self._cache: dict[Path, torch.Tensor] = {}
 
     def __len__(self) -> int:
