@@ -1,10 +1,15 @@
-"""CPU speed of one QualiCLIP score: our path vs. the plain reference path, per image size.
+"""Speed of QualiCLIP scoring: our path vs. the plain reference path, per image size (CPU or CUDA).
 
-For each size, one process times both paths with their calls interleaved (so drift of this shared
-machine hits both alike), and one process per path measures peak memory (RSS above the loaded
-model) cleanly. The RN50 has random weights: speed does not depend on their values.
+CPU (default): for each size, one process times both paths with their calls interleaved (so drift
+of this shared machine hits both alike), and one process per path measures peak memory (RSS above
+the loaded model) cleanly. The RN50 has random weights: speed does not depend on their values.
 
-    python benchmarks/bench_score.py [--runs 7] [--update-results]
+CUDA (``--device cuda``): images/s at 512x384 and 1024x768 for batch sizes 1..64 and peak GPU
+memory, for the plain official-style path (fp16 autocast, NCHW), ours (fp16 autocast, channels-last,
+inference mode) and, with ``--compile``, ours with the image tower compiled by ``torch.compile``.
+On a machine without CUDA it says so and exits 0.
+
+    python benchmarks/bench_score.py [--runs 7] [--device cpu|cuda] [--compile] [--update-results]
 """
 from __future__ import annotations
 
@@ -39,6 +44,9 @@ SIZES = [(512, 384), (1024, 768), (1920, 1080)]
 MAX_SIDES = [512, 640, 768, 896, 1024]
 TARGET_SECONDS = 1.0
 SECTION = "## Scoring speed (benchmarks/bench_score.py)"
+CUDA_SECTION = "## Scoring speed on CUDA (benchmarks/bench_score.py --device cuda)"
+CUDA_SIZES = [(512, 384), (1024, 768)]
+CUDA_BATCHES = [1, 2, 4, 8, 16, 32, 64]
 
 
 def photo(width: int, height: int) -> torch.Tensor:
@@ -128,12 +136,82 @@ def in_subprocess(*args: object) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def cuda_paths(weights: str, compiled: bool) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+    """Scoring calls on CUDA: the official-style plain path, ours, and ours compiled (if asked)."""
+    ours = load_model(weights=weights, device="cuda")
+    plain = load_model(weights=weights, device="cuda")
+    plain.clip.visual.to(memory_format=torch.contiguous_format)
+
+    def official_style(batch: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad(), torch.autocast("cuda", dtype=torch.float16):
+            features = plain.clip.encode_image(normalize(batch.cuda()))
+        return quality_from_features(torch.nn.functional.normalize(features.float(), dim=-1),
+                                     plain.prompt_features, plain.logit_scale)[0]
+
+    paths = {"official-style (fp16, NCHW)": official_style,
+             "ours (fp16, channels-last)": lambda batch: ours.score_batch(batch)[0]}
+    if compiled:
+        fast = load_model(weights=weights, device="cuda")
+        fast.clip.visual = torch.compile(fast.clip.visual)
+        paths["ours + torch.compile"] = lambda batch: fast.score_batch(batch)[0]
+    return paths
+
+
+def cuda_table(weights: str, runs: int, compiled: bool) -> list[str]:
+    """Markdown rows: images/s and peak GPU memory per size, batch size and path."""
+    paths = cuda_paths(weights, compiled)
+    rows = ["| size | batch | " + " | ".join(f"{name} img/s" for name in paths) + " | peak GiB (per path) |",
+            "|---|---:|" + "---:|" * len(paths) + "---|"]
+    for width, height in CUDA_SIZES:
+        for batch_size in CUDA_BATCHES:
+            batch = photo(width, height).repeat(batch_size, 1, 1, 1).pin_memory()
+            rates, peaks = [], []
+            for call in paths.values():
+                call(batch)  # warm-up (and compilation for this shape)
+                torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
+                times = []
+                for _ in range(runs):
+                    start = time.perf_counter()
+                    call(batch)
+                    torch.cuda.synchronize()
+                    times.append(time.perf_counter() - start)
+                rates.append(batch_size / statistics.median(times))
+                peaks.append(torch.cuda.max_memory_allocated() / 2**30)
+            rows.append(f"| {width}x{height} | {batch_size} | " + " | ".join(f"{rate:.0f}" for rate in rates)
+                        + " | " + " / ".join(f"{peak:.2f}" for peak in peaks) + " |")
+            print(rows[-1], flush=True)
+    return rows
+
+
+def cuda_main(runs: int, compiled: bool, update: bool) -> None:
+    """The ``--device cuda`` report; says so and returns when CUDA is not available."""
+    if not torch.cuda.is_available():
+        print("CUDA is not available on this machine: nothing measured (run this where a GPU is).")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = make_random_checkpoint(Path(tmp) / "rn50.pth", arch=OFFICIAL_ARCH, seed=0)
+        rows = cuda_table(str(weights), runs, compiled)
+    lines = [CUDA_SECTION, "", f"Measured {date.today()} on {torch.cuda.get_device_name()} with torch "
+             f"{torch.__version__}: RN50 ({OFFICIAL_ARCH}) with random weights, median of {runs} timed runs "
+             "after a warm-up, images already in pinned host memory (the copy to the GPU is timed).", "", *rows]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if update:
+        replace_section(CUDA_SECTION, text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--update-results", action="store_true", help=f"rewrite '{SECTION}' in RESULTS.md")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--compile", action="store_true", help="CUDA: also time the torch.compile'd tower")
+    parser.add_argument("--update-results", action="store_true", help="rewrite this benchmark's RESULTS.md section")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.device == "cuda":
+        cuda_main(args.runs, args.compile, args.update_results)
+        return
     if args.worker:
         mode, weights, width, height, *rest = args.worker
         width, height = int(width), int(height)

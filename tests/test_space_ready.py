@@ -58,3 +58,30 @@ def test_the_server_allocator_tuning_applies_on_glibc() -> None:
     script = "from studio.allocator import tune_for_serving; print(tune_for_serving())"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "True"  # this machine runs glibc; the test process itself is left alone
+
+
+#: Hardware names a Space's ``suggested_hardware`` may take (Hugging Face's Spaces configuration reference).
+SPACE_HARDWARE = {"cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "l4x4", "a10g-small", "a10g-large",
+                  "a10g-largex2", "a10g-largex4", "a100-large", "zero-a10g"}
+
+
+def _front_matter() -> dict:
+    import yaml
+
+    text = (ROOT / "README.md").read_text()
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_space_front_matter_builds_with_the_pinned_gradio() -> None:
+    import gradio
+
+    meta = _front_matter()
+    assert meta["sdk"] == "gradio" and (ROOT / meta["app_file"]).is_file()
+    pins = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    gradio_pins = [pin for pin in pins if pin.startswith("gradio")]
+    assert gradio_pins == [f"gradio=={meta['sdk_version']}"], gradio_pins  # a Space installs that exact Gradio
+    assert gradio.__version__ == meta["sdk_version"]
+    major, minor = (int(part) for part in str(meta["python_version"]).split("."))
+    assert (major, minor) >= (3, 10)
+    assert meta["suggested_hardware"] in SPACE_HARDWARE
