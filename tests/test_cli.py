@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from qualiclip import load_model
+from qualiclip.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,3 +63,59 @@ def test_missing_weights_fail_with_a_clear_message(folder: Path, tmp_path: Path)
     assert result.returncode == 2
     assert "absent.pth" in result.stderr and "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- checkpoints: every problem is one line and status 2, in every command -----------------------
+@pytest.fixture(scope="module")
+def bad_checkpoints(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bad_checkpoints")
+    raw = torch.load(tiny_checkpoint, weights_only=True)
+    files = {"not-a-checkpoint": folder / "photo.pth", "truncated": folder / "truncated.pth"}
+    files["not-a-checkpoint"].write_bytes(b"\x89PNG\r\n\x1a\n not a checkpoint at all")
+    whole = tiny_checkpoint.read_bytes()
+    files["truncated"].write_bytes(whole[: len(whole) // 2])
+    for name, key, value in (("hf-hub-arch", "arch", "hf-hub:x/y"), ("nan-scale", "logit_scale", float("nan")),
+                             ("wrong-prompts", "prompts_features", torch.zeros(12, 64))):
+        torch.save({**raw, key: value}, folder / f"{name}.pth")
+        files[name] = folder / f"{name}.pth"
+    return files
+
+
+def _command(kind: str, weights: Path, tmp_path: Path, photo: np.ndarray) -> list[str]:
+    images = tmp_path / "images"
+    images.mkdir(exist_ok=True)
+    Image.fromarray(photo).save(images / "a.png")
+    if kind == "score":
+        return ["score", str(images / "a.png"), "--weights", str(weights)]
+    if kind == "eval":
+        (tmp_path / "mos.csv").write_text("image_name,MOS\na.png,3.5\n")
+        return ["eval", "--weights", str(weights), "--images", str(images), "--mos", str(tmp_path / "mos.csv"),
+                "--out", str(tmp_path / "scores.csv")]
+    if kind == "eval-synthetic":
+        return ["eval-synthetic", "--weights", str(weights), str(images), "--types", "jpeg"]
+    return ["train", str(images), "--init", str(weights), "--out", str(tmp_path / "run"), "--workers", "0"]
+
+
+@pytest.mark.parametrize("kind", ["score", "eval", "eval-synthetic", "train"])
+def test_checkpoint_problems_are_one_error_line_and_status_2(kind: str, bad_checkpoints: dict[str, Path],
+                                                            tmp_path: Path, photo: np.ndarray,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    expected = {"not-a-checkpoint": "is not a readable PyTorch checkpoint", "truncated": "is not a readable",
+                "hf-hub-arch": "unknown architecture 'hf-hub:x/y'", "nan-scale": "'logit_scale' must be a positive",
+                "wrong-prompts": "'prompts_features' has shape (12, 64), expected (14, 64)"}
+    for problem, weights in bad_checkpoints.items():
+        assert main(_command(kind, weights, tmp_path, photo)) == 2, problem
+        captured = capsys.readouterr()
+        assert captured.err.count("\n") == 1 and captured.err.startswith("error: "), (problem, captured.err)
+        assert expected[problem] in captured.err and str(weights) in captured.err, (problem, captured.err)
+        assert captured.out == ""
+    assert not (tmp_path / "run").exists() and not (tmp_path / "scores.csv").exists()
+
+
+def test_a_hostile_checkpoint_is_one_line_from_the_real_command_line(bad_checkpoints: dict[str, Path],
+                                                                     folder: Path) -> None:
+    result = _run("score", str(folder / "a.png"), "--weights", str(bad_checkpoints["hf-hub-arch"]))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"error: {bad_checkpoints['hf-hub-arch']}: unknown architecture "
+                                          "'hf-hub:x/y': not one of this project's (qualiclip-tiny) nor of "
+                                          "open_clip's built-in configs"]
