@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .errors import QualiCLIPError
+from .imaging import PreparedImage
 from .scoring import QualityModel, QualityScore
 
 #: Suffixes (lower case) of the files that a folder search picks up.
@@ -37,12 +37,10 @@ def score_files(model: QualityModel, paths: Sequence[Path], batch_size: int = 8
     """
     for start in range(0, len(paths), batch_size):
         chunk = paths[start:start + batch_size]
-        prepared, failures = {}, {}
-        for path in chunk:
-            try:
-                prepared[path] = model.prepare(path)
-            except QualiCLIPError as err:
-                failures[path] = str(err)
-        results = dict(zip(prepared, model.score(list(prepared.values()), batch_size=batch_size)))
-        for path in chunk:
-            yield path, results.get(path), failures.get(path)
+        prepared = [model.prepare(path, errors="keep") for path in chunk]
+        results = iter(model.score([image for image in prepared if isinstance(image, PreparedImage)], batch_size))
+        for path, image in zip(chunk, prepared):
+            if isinstance(image, PreparedImage):
+                yield path, next(results), None
+            else:
+                yield path, None, str(image)

@@ -26,7 +26,7 @@ from qualiclip.evaluation import (
     summarize,
 )
 from qualiclip.imaging import PreparedImage, prepare
-from qualiclip.scoring import QualityScore
+from qualiclip.scoring import QualityModel, QualityScore
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -35,12 +35,13 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 class StubModel:
     """A scorer with a known rule, standing in for QualityModel (``prepare`` + ``score``)."""
 
+    #: The real preparation, at native size.
+    max_side = None
+    prepare = QualityModel.prepare
+
     def __init__(self, rule) -> None:
         self.rule = rule
         self.scored: list[torch.Tensor] = []
-
-    def prepare(self, image) -> PreparedImage:
-        return prepare(image)
 
     def score(self, images, batch_size: int = 8) -> list[QualityScore]:
         tensors = [prepare(image).pixels for image in images]
