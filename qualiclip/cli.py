@@ -7,8 +7,8 @@ reported on stderr and skipped; the exit status is 1 if any file failed.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Sequence, TextIO
@@ -21,6 +21,7 @@ from .files import expand_paths, score_files
 from .model_options import add_model_options, model_from_options
 from .prompts import PROMPT_PAIRS
 from .scoring import QualityScore
+from .tables import CsvWriter
 from .training.cli import add_train_parser
 
 
@@ -29,7 +30,17 @@ def _csv_header() -> list[str]:
 
 
 def _row(path: Path, result: QualityScore) -> list[object]:
-    return [str(path), f"{result.score:.6f}"] + [f"{p:.6f}" for p in result.pair_probabilities]
+    return [str(path), round(result.score, 6)] + [round(p, 6) for p in result.pair_probabilities]
+
+
+def _json_number(value: float) -> float | None:
+    """``value``, or None (JSON null) when it is NaN or infinite, which JSON cannot hold."""
+    return value if math.isfinite(value) else None
+
+
+def _record(path: Path, result: QualityScore) -> dict[str, object]:
+    return {"path": str(path), "score": _json_number(result.score),
+            "pair_probabilities": [_json_number(p) for p in result.pair_probabilities]}
 
 
 def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -46,7 +57,7 @@ def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
         return 2
     print(f"model: {model.description}", file=err)
     csv_file = open(args.csv, "w", newline="") if args.csv else None
-    writer = csv.writer(csv_file) if csv_file else None
+    writer = CsvWriter(csv_file) if csv_file else None
     if writer:
         writer.writerow(_csv_header())
     records, failed = [], 0
@@ -57,18 +68,16 @@ def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
                 failed += 1
                 tqdm.write(f"skipped {path}: {error}", file=err)
                 continue
-            records.append({"path": str(path), "score": result.score,
-                            "pair_probabilities": list(result.pair_probabilities)})
             if writer:
                 writer.writerow(_row(path, result))
-                csv_file.flush()
+            records.append(_record(path, result))
             if not args.json:
                 tqdm.write(f"{result.score:.4f}  {path}", file=out)
     finally:
         if csv_file:
             csv_file.close()
         if args.json:
-            json.dump(records, out, indent=2)
+            json.dump(records, out, indent=2, allow_nan=False)
             out.write("\n")
     print(f"scored {len(records)} of {len(paths)} files; {failed} failed", file=err)
     return 1 if failed else 0

@@ -62,6 +62,8 @@ def score_table(model: QualityModel, paths: Sequence[Path],
 
 def write_csv(table: pd.DataFrame) -> Path:
     """The table without thumbnails as a CSV file in a fresh temporary folder (one per request)."""
+    from qualiclip.tables import escape_cell  # file names and errors come from uploads: no formulas
+
     path = Path(tempfile.mkdtemp(prefix="qualiclip_batch_")) / CSV_NAME
-    table.drop(columns=["thumbnail"]).to_csv(path, index=False)
+    table.drop(columns=["thumbnail"]).map(escape_cell).rename(columns=escape_cell).to_csv(path, index=False)
     return path

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,37 @@ def test_a_hostile_checkpoint_is_one_line_from_the_real_command_line(bad_checkpo
     assert result.stderr.splitlines() == [f"error: {bad_checkpoints['hf-hub-arch']}: unknown architecture "
                                           "'hf-hub:x/y': not one of this project's (qualiclip-tiny) nor of "
                                           "open_clip's built-in configs"]
+
+
+# -- outputs: CSV cells cannot be formulas, JSON is always JSON -----------------------------------
+def test_score_csv_escapes_file_names_that_look_like_formulas(tiny_checkpoint: Path, tmp_path: Path,
+                                                              photo: np.ndarray) -> None:
+    names = ["=2+5.png", "@SUM(1,2).png", "-x.png", "+x.png", "plain.png"]
+    for name in names:
+        Image.fromarray(photo).save(tmp_path / name)
+    result = subprocess.run([sys.executable, "-m", "qualiclip", "score", "--weights", str(tiny_checkpoint),
+                             "--csv", "out.csv", "--", *names], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader((tmp_path / "out.csv").open(newline="")))
+    assert [row[0] for row in rows[1:]] == ["'=2+5.png", "'@SUM(1,2).png", "'-x.png", "'+x.png", "plain.png"]
+    expected = load_model(weights=tiny_checkpoint).score([photo])[0]
+    for row in rows[1:]:
+        assert float(row[1]) == pytest.approx(expected.score, abs=1e-5)
+        assert all(not cell.startswith("'") for cell in row[1:]), "numbers are written as numbers"
+
+
+def test_json_output_is_valid_when_scores_are_not_finite(tiny_checkpoint: Path, folder: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    """A logit scale of infinity makes real scores NaN; JSON has no NaN, so they become null."""
+    import qualiclip.cli
+
+    overflowing = load_model(weights=tiny_checkpoint)
+    overflowing.logit_scale = float("inf")
+    assert np.isnan(overflowing.score([folder / "a.png"])[0].score)
+    monkeypatch.setattr(qualiclip.cli, "model_from_options", lambda args: overflowing)
+    assert main(["score", str(folder / "a.png"), str(folder / "c.webp"), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [record["score"] for record in records] == [None, None]
+    assert all(p is None or 0 <= p <= 1 for record in records for p in record["pair_probabilities"])

@@ -8,6 +8,8 @@ Tables: CSV with an image column and a MOS column, auto-detected for the publish
 - SPAQ ``MOS and Image attribute scores.xlsx`` saved as CSV: ``Image name``, ``MOS``.
 
 Scores are appended to the output CSV as they are computed; a rerun skips images already there.
+The output is written with :mod:`qualiclip.tables` (names that look like formulas are escaped) and
+read back through it, so a rerun finds every name as it is in the MOS table.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..files import score_files
+from ..tables import CsvWriter, read_rows
 from .metrics import plcc, plcc_logistic, srcc
 
 IMAGE_COLUMNS = ("image_name", "image", "image name", "img_name", "filename", "file_name", "file", "name", "path")
@@ -95,11 +98,15 @@ def locate_images(root: str | Path, names: Sequence[str]) -> dict[str, Path]:
 
 
 def read_done(out_csv: Path) -> dict[str, tuple[float, float]]:
-    """Images already scored in ``out_csv``: name -> (mos, score)."""
+    """Images already scored in ``out_csv``: name (as in the MOS table) -> (mos, score)."""
     if not out_csv.is_file():
         return {}
     with out_csv.open(newline="") as handle:
-        return {row["image"]: (float(row["mos"]), float(row["score"])) for row in csv.DictReader(handle)}
+        try:
+            return {row["image"]: (float(row["mos"]), float(row["score"])) for row in read_rows(handle)}
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{out_csv} is not a scores table of this command ({err!r}); "
+                             "give another --out or remove it") from err
 
 
 def score_mos_dataset(model, table: Sequence[tuple[str, float]], images_dir: str | Path, out_csv: str | Path,
@@ -118,11 +125,10 @@ def score_mos_dataset(model, table: Sequence[tuple[str, float]], images_dir: str
         if name not in located:
             tqdm.write(f"missing image: {name}")
     names_by_path = {path: name for name, path in located.items()}
-    new_file = not out_csv.is_file()
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     with out_csv.open("a", newline="") as handle:
-        writer = csv.writer(handle)
-        if new_file:
+        writer = CsvWriter(handle)
+        if handle.tell() == 0:
             writer.writerow(OUTPUT_COLUMNS)
         results = score_files(model, list(names_by_path), batch_size)
         for path, result, error in tqdm(results, total=len(names_by_path), unit="img", disable=not progress):
@@ -130,8 +136,7 @@ def score_mos_dataset(model, table: Sequence[tuple[str, float]], images_dir: str
             if result is None:
                 tqdm.write(f"skipped {name}: {error}")
                 continue
-            writer.writerow([name, f"{mos[name]:.6g}", f"{result.score:.6f}"])
-            handle.flush()
+            writer.writerow([name, mos[name], round(result.score, 6)])
             done[name] = (mos[name], result.score)
     return done
 

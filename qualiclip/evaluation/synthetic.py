@@ -9,7 +9,6 @@ only in severity.
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from ..degradations import ALL_LEVELS, degradation_names, degraded_series
 from ..formula import quality_from_features
 from ..imaging import PreparedImage, to_chw
 from ..scoring import QualityScore
+from ..tables import CsvWriter
 from .metrics import pairwise_accuracy, srcc
 
 
@@ -113,10 +113,10 @@ def format_table(summaries: Sequence[TypeSummary]) -> str:
 
 
 def write_summary_csv(path: str | Path, summaries: Sequence[TypeSummary]) -> Path:
-    """Per-type results as CSV (overall last)."""
+    """Per-type results as CSV (overall last); numbers stay numbers, names are escaped (:mod:`qualiclip.tables`)."""
     with Path(path).open("w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = CsvWriter(handle)
         writer.writerow(["distortion", "spearman", "pairwise_accuracy", "images"])
-        writer.writerows([s.distortion, f"{s.spearman:.4f}", f"{s.pairwise_accuracy:.4f}", s.images]
-                         for s in summaries)
+        for s in summaries:
+            writer.writerow([s.distortion, round(s.spearman, 4), round(s.pairwise_accuracy, 4), s.images])
     return Path(path)
