@@ -154,3 +154,31 @@ def test_json_output_is_valid_when_scores_are_not_finite(tiny_checkpoint: Path, 
     records = json.loads(capsys.readouterr().out)
     assert [record["score"] for record in records] == [None, None]
     assert all(p is None or 0 <= p <= 1 for record in records for p in record["pair_probabilities"])
+
+
+# -- command-line hardening -------------------------------------------------------------------------
+@pytest.mark.parametrize("option, value, message", [
+    ("--batch-size", "0", "argument --batch-size: must be at least 1, got 0"),
+    ("--batch-size", "-1", "argument --batch-size: must be at least 1, got -1"),
+    ("--max-side", "0", "argument --max-side: must be at least 32 (the model's smallest side), got 0"),
+    ("--max-side", "-1", "argument --max-side: must be at least 32"),
+    ("--max-side", "31", "argument --max-side: must be at least 32"),
+    ("--max-side", "big", "argument --max-side: expected a whole number, got 'big'"),
+    ("--device", "banana", "argument --device: Expected one of cpu, cuda"),
+])
+@pytest.mark.parametrize("command", ["score", "eval-synthetic"])
+def test_option_values_are_checked_before_anything_runs(command: str, option: str, value: str, message: str,
+                                                        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, str(tmp_path), option, value])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_smallest_max_side_is_accepted() -> None:
+    from qualiclip.cli import build_parser
+    from qualiclip.imaging import MIN_SIDE
+
+    args = build_parser().parse_args(["score", "x.png", "--max-side", str(MIN_SIDE), "--batch-size", "1"])
+    assert (args.max_side, args.batch_size) == (MIN_SIDE, 1)
+    assert build_parser().parse_args(["score", "x.png"]).max_side is None
