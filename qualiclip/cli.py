@@ -7,6 +7,7 @@ reported on stderr and skipped; the exit status is 1 if any file failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -17,7 +18,7 @@ from tqdm import tqdm
 
 from .errors import QualiCLIPError
 from .evaluation.cli import add_eval_parsers
-from .files import expand_paths, score_files
+from .files import find_images, score_files
 from .model_options import add_model_options, model_from_options
 from .prompts import PROMPT_PAIRS
 from .scoring import QualityScore
@@ -46,8 +47,10 @@ def _record(path: Path, result: QualityScore) -> dict[str, object]:
 def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """The ``score`` sub-command; returns the process exit status (streams default to stdout/stderr)."""
     out, err = out or sys.stdout, err or sys.stderr
-    paths = expand_paths(args.paths)
-    if not paths:
+    found = find_images(args.paths)
+    for line in found.notices():
+        print(line, file=err)
+    if not found.images:
         print("no image files found", file=err)
         return 1
     try:
@@ -56,30 +59,34 @@ def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
         print(f"error: {error}", file=err)
         return 2
     print(f"model: {model.description}", file=err)
-    csv_file = open(args.csv, "w", newline="") if args.csv else None
-    writer = CsvWriter(csv_file) if csv_file else None
-    if writer:
-        writer.writerow(_csv_header())
-    records, failed = [], 0
-    try:
-        progress = tqdm(score_files(model, paths, args.batch_size), total=len(paths), unit="img", file=err)
-        for path, result, error in progress:
-            if result is None:
-                failed += 1
-                tqdm.write(f"skipped {path}: {error}", file=err)
-                continue
-            if writer:
-                writer.writerow(_row(path, result))
-            records.append(_record(path, result))
-            if not args.json:
-                tqdm.write(f"{result.score:.4f}  {path}", file=out)
-    finally:
-        if csv_file:
-            csv_file.close()
-        if args.json:
-            json.dump(records, out, indent=2, allow_nan=False)
-            out.write("\n")
-    print(f"scored {len(records)} of {len(paths)} files; {failed} failed", file=err)
+    total = len(found.images) + len(found.not_regular)
+    records: list[dict[str, object]] = []
+    failed = len(found.not_regular)
+    with contextlib.ExitStack() as stack:
+        writer = CsvWriter(stack.enter_context(open(args.csv, "w", newline=""))) if args.csv else None
+        if writer:
+            writer.writerow(_csv_header())
+        progress = stack.enter_context(tqdm(score_files(model, found.images, args.batch_size),
+                                            total=len(found.images), unit="img", file=err))
+        try:
+            for scored in progress:
+                if scored.result is None:
+                    failed += 1
+                    tqdm.write(f"skipped {scored.path}: {scored.error}", file=err)
+                    continue
+                if scored.frames > 1:
+                    tqdm.write(f"notice: {scored.path} has {scored.frames} frames; the score is of the first",
+                               file=err)
+                if writer:
+                    writer.writerow(_row(scored.path, scored.result))
+                records.append(_record(scored.path, scored.result))
+                if not args.json:
+                    tqdm.write(f"{scored.result.score:.4f}  {scored.path}", file=out)
+        finally:
+            if args.json:
+                json.dump(records, out, indent=2, allow_nan=False)
+                out.write("\n")
+    print(f"scored {len(records)} of {total} files; {failed} failed", file=err)
     return 1 if failed else 0
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import QualiCLIPError
-from ..files import expand_paths
+from ..files import find_images
 from ..model_options import add_model_options, model_from_options
 from .mos import correlate, read_mos_table, score_mos_dataset
 from .plots import plot_mos_scatter
@@ -42,11 +42,13 @@ def add_eval_parsers(commands: argparse._SubParsersAction) -> None:
 def run_eval_synthetic(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        model = model_from_options(args)
-        paths = expand_paths([args.folder])
-        if not paths:
+        found = find_images([args.folder])
+        for line in found.notices():
+            print(line, file=err)
+        if not found.images:
             raise ValueError(f"no images in {args.folder}")
-        images = {str(p.relative_to(args.folder)): model.prepare(p) for p in paths}
+        model = model_from_options(args)
+        images = {str(p.relative_to(args.folder)): model.prepare(p) for p in found.images}
         records = score_synthetic(model, images, args.types, seed=args.seed, progress=True)
     except (QualiCLIPError, ValueError, KeyError) as error:
         print(f"error: {error}", file=err)
