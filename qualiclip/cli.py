@@ -2,7 +2,8 @@
 
 Directories are expanded recursively. Each result is written (and flushed) as soon as it is
 computed, so an interrupted or failing run keeps everything already scored. Unreadable files are
-reported on stderr and skipped; the exit status is 1 if any file failed.
+reported on stderr and skipped; the exit status is 1 if any file failed, 2 if the model or an
+output cannot be used, 130 after Ctrl-C.
 """
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ from typing import Sequence, TextIO
 
 from tqdm import tqdm
 
-from .errors import QualiCLIPError
+from .errors import EXIT_INTERRUPTED, Interrupted, QualiCLIPError
 from .evaluation.cli import add_eval_parsers
 from .files import find_images, score_files
 from .model_options import add_model_options, model_from_options
 from .prompts import PROMPT_PAIRS
 from .scoring import QualityScore
-from .tables import CsvWriter
+from .tables import CsvWriter, check_writable
 from .training.cli import add_train_parser
 
 
@@ -54,6 +55,8 @@ def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
         print("no image files found", file=err)
         return 1
     try:
+        if args.csv:
+            check_writable(args.csv)
         model = model_from_options(args)
     except QualiCLIPError as error:
         print(f"error: {error}", file=err)
@@ -82,6 +85,9 @@ def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
                 records.append(_record(scored.path, scored.result))
                 if not args.json:
                     tqdm.write(f"{scored.result.score:.4f}  {scored.path}", file=out)
+        except KeyboardInterrupt as stop:
+            kept = f"; {args.csv} keeps them" if args.csv else ""
+            raise Interrupted(f"{len(records)} of {total} files scored{kept}") from stop
         finally:
             if args.json:
                 json.dump(records, out, indent=2, allow_nan=False)
@@ -105,5 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command; Ctrl-C ends any of them with one line on stderr and status 130."""
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt as stop:
+        print(f"interrupted; {stop}" if str(stop) else "interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -5,6 +5,8 @@ from typing import Sequence
 
 #: How many items :func:`listed` names before it only counts the rest.
 LISTED_ITEMS = 8
+#: Exit status of a command line stopped by Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 
 class QualiCLIPError(Exception):
@@ -21,6 +23,13 @@ class CheckpointError(QualiCLIPError):
 
 class WeightsUnavailableError(QualiCLIPError):
     """Weights could not be found locally nor downloaded (offline, 404, ...)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a long job; the message says how far it got (e.g. "3 of 10 images scored").
+
+    A ``KeyboardInterrupt``, so code that handles Ctrl-C still does; the CLI prints the message.
+    """
 
 
 def listed(items: Sequence[str], limit: int = LISTED_ITEMS) -> str:

@@ -9,7 +9,10 @@ are never escaped: pass them as numbers (a Spearman of -0.8 stays -0.8), not as 
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 from typing import Iterable, Iterator, TextIO, TypeVar
+
+from .errors import QualiCLIPError
 
 #: Starts of a cell that a spreadsheet evaluates.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -47,3 +50,24 @@ def read_rows(handle: TextIO) -> Iterator[dict[str, str]]:
     header = [unescape_cell(cell) for cell in next(reader, [])]
     for row in reader:
         yield dict(zip(header, map(unescape_cell, row)))
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail now if ``path`` cannot be written, before any long work; leaves no new file behind.
+
+    The file (and its missing folders) is opened for appending, as the real write will: a folder
+    in the way, a missing permission or a read-only disk raise here as a :class:`QualiCLIPError`.
+    A FIFO or device is refused without opening it (opening a FIFO waits for a reader).
+    """
+    path = Path(path)
+    existed = path.exists()
+    if existed and not path.is_file():
+        raise QualiCLIPError(f"cannot write {path}: not a regular file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a"):
+            pass
+    except OSError as err:
+        raise QualiCLIPError(f"cannot write {path}: {err.strerror or err}") from err
+    if not existed:
+        path.unlink()

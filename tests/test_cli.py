@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -158,6 +160,19 @@ def test_json_output_is_valid_when_scores_are_not_finite(tiny_checkpoint: Path, 
 
 
 # -- command-line hardening -------------------------------------------------------------------------
+def test_only_regular_files_are_opened(tiny_checkpoint: Path, folder: Path, tmp_path: Path, make_fifo,
+                                       capsys: pytest.CaptureFixture) -> None:
+    (folder / "broken.jpg").unlink()
+    inside, named = make_fifo(folder / "pipe.png"), make_fifo(tmp_path / "named.jpg")
+    started = time.perf_counter()
+    code = main(["score", str(folder), str(named), "--weights", str(tiny_checkpoint)])
+    elapsed = time.perf_counter() - started
+    err = capsys.readouterr().err
+    assert f"skipped {inside}: not a regular file" in err and f"skipped {named}: not a regular file" in err
+    assert "scored 3 of 5 files; 2 failed" in err and code == 1
+    assert elapsed < 5.0, "a FIFO must be skipped, never waited on (make_fifo releases a waiting reader at 5 s)"
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--batch-size", "0", "argument --batch-size: must be at least 1, got 0"),
     ("--batch-size", "-1", "argument --batch-size: must be at least 1, got -1"),
@@ -185,17 +200,114 @@ def test_the_smallest_max_side_is_accepted() -> None:
     assert build_parser().parse_args(["score", "x.png"]).max_side is None
 
 
-def test_only_regular_files_are_opened(tiny_checkpoint: Path, folder: Path, tmp_path: Path, make_fifo,
-                                       capsys: pytest.CaptureFixture) -> None:
-    (folder / "broken.jpg").unlink()
-    inside, named = make_fifo(folder / "pipe.png"), make_fifo(tmp_path / "named.jpg")
-    started = time.perf_counter()
-    code = main(["score", str(folder), str(named), "--weights", str(tiny_checkpoint)])
-    elapsed = time.perf_counter() - started
+@pytest.mark.parametrize("kind", ["score", "eval", "eval-synthetic"])
+def test_an_unwritable_output_fails_before_the_model_loads(kind: str, tmp_path: Path, photo: np.ndarray,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    blocked = tmp_path / "a_file"
+    blocked.write_text("a file where a folder should be")
+    absent_weights = tmp_path / "absent.pth"  # loading it would fail with another message
+    argv = _command(kind, absent_weights, tmp_path, photo)
+    argv += {"score": ["--csv"], "eval": ["--out"], "eval-synthetic": ["--csv"]}[kind] + [str(blocked / "out.csv")]
+    assert main(argv) == 2
     err = capsys.readouterr().err
-    assert f"skipped {inside}: not a regular file" in err and f"skipped {named}: not a regular file" in err
-    assert "scored 3 of 5 files; 2 failed" in err and code == 1
-    assert elapsed < 5.0, "a FIFO must be skipped, never waited on (make_fifo releases a waiting reader at 5 s)"
+    assert err.startswith(f"error: cannot write {blocked / 'out.csv'}: ") and err.count("\n") == 1, err
+    assert "absent.pth" not in err
+
+
+# -- Ctrl-C: one line, status 130, what was written stays ---------------------------------------------
+def _interrupt_after_first_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``QualityModel.score`` works once, then raises KeyboardInterrupt as Ctrl-C would."""
+    original = QualityModel.score
+    calls = []
+
+    def score(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QualityModel, "score", score)
+
+
+def _main_after_ctrl_c(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the command line")
+
+
+def test_ctrl_c_during_score_keeps_the_rows_written(tiny_checkpoint: Path, folder: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    _interrupt_after_first_batch(monkeypatch)
+    (folder / "broken.jpg").unlink()
+    out_csv = tmp_path / "scores.csv"
+    code = _main_after_ctrl_c(["score", str(folder), "--weights", str(tiny_checkpoint), "--csv", str(out_csv),
+                               "--batch-size", "2"])
+    assert code == 130
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == f"interrupted; 2 of 3 files scored; {out_csv} keeps them"
+    rows = list(csv.DictReader(out_csv.open()))
+    assert [Path(row["path"]).name for row in rows] == ["a.png", "c.webp"]
+    assert all(0 <= float(row["score"]) <= 1 for row in rows)
+
+
+def test_sigint_to_a_real_score_process(tiny_checkpoint: Path, folder: Path, tmp_path: Path) -> None:
+    """The real thing: SIGINT while the command scores (one file a batch, listed 200 times)."""
+    out_csv = tmp_path / "scores.csv"
+    process = subprocess.Popen([sys.executable, "-m", "qualiclip", "score", *[str(folder / "a.png")] * 200,
+                                "--weights", str(tiny_checkpoint), "--csv", str(out_csv), "--batch-size", "1"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if out_csv.is_file() and len(out_csv.read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert re.fullmatch(rf"interrupted; \d+ of 200 files scored; {re.escape(str(out_csv))} keeps them", last), last
+    counted, written = int(last.split()[1]), len(out_csv.read_text().splitlines()) - 1
+    assert 1 <= written and counted <= written <= counted + 1 < 200, "a row written as Ctrl-C came may be uncounted"
+
+
+def test_ctrl_c_during_eval_keeps_the_rows_and_a_rerun_resumes(tiny_checkpoint: Path, tmp_path: Path,
+                                                                photo: np.ndarray, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    names = [f"img{index}.png" for index in range(5)]
+    for index, name in enumerate(names):
+        Image.fromarray(np.roll(photo, 7 * index, axis=1)).save(images / name)
+    (tmp_path / "mos.csv").write_text("image_name,MOS\n" + "".join(f"{n},{i + 1}\n" for i, n in enumerate(names)))
+    out = tmp_path / "scores.csv"
+    argv = ["eval", "--weights", str(tiny_checkpoint), "--images", str(images), "--mos", str(tmp_path / "mos.csv"),
+            "--out", str(out), "--batch-size", "2"]
+    with monkeypatch.context() as patch:
+        _interrupt_after_first_batch(patch)
+        assert _main_after_ctrl_c(argv) == 130
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == f"interrupted; 2 of 5 images scored; {out} keeps them and a rerun goes on from there"
+    assert [row["image"] for row in csv.DictReader(out.open())] == names[:2]
+    assert main(argv) == 0
+    assert [row["image"] for row in csv.DictReader(out.open())] == names
+
+
+def test_ctrl_c_during_eval_synthetic(tiny_checkpoint: Path, folder: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    _interrupt_after_first_batch(monkeypatch)
+    (folder / "broken.jpg").unlink()
+    table = tmp_path / "synthetic.csv"
+    code = _main_after_ctrl_c(["eval-synthetic", str(folder / "nested"), "--weights", str(tiny_checkpoint),
+                               "--types", "jpeg", "gaussian_blur", "--csv", str(table)])
+    assert code == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted; 1 of 2 series scored"
+    assert not table.exists()
 
 
 # -- folders: every format Pillow opens, the rest reported ---------------------------------------------

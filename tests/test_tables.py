@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from qualiclip import QualityModel
+from qualiclip import QualiCLIPError, QualityModel
 from qualiclip.evaluation.synthetic import TypeSummary, write_summary_csv
-from qualiclip.tables import CsvWriter, escape_cell, read_rows, unescape_cell
+from qualiclip.tables import CsvWriter, check_writable, escape_cell, read_rows, unescape_cell
 
 #: Names a user may give a file; each starts like a formula, a quote, or plain text.
 NAMES = ["=2+5.png", "@SUM(1,2).png", "+1.png", "-1.png", "\tx.png", "\rx.png", "'=quoted.png", "plain.png",
@@ -70,3 +70,18 @@ def test_studio_batch_csv_escapes_file_names_and_errors(tiny_model: QualityModel
     assert rows[2][header.index("error")] == "'-bad.png is not an image file Pillow can read"
     score = rows[0][header.index("score")]
     assert float(score) == pytest.approx(table["score"][0]) and not score.startswith("'")
+
+
+def test_check_writable_refuses_in_a_second_and_leaves_nothing(tmp_path: Path, make_fifo) -> None:
+    fine = tmp_path / "new" / "scores.csv"
+    check_writable(fine)
+    assert not fine.exists(), "the probe leaves no file behind"
+    existing = tmp_path / "kept.csv"
+    existing.write_text("a,b\n")
+    check_writable(existing)
+    assert existing.read_text() == "a,b\n", "an existing file is not truncated"
+    (tmp_path / "file.txt").write_text("x")
+    for bad, reason in ((tmp_path, "not a regular file"), (tmp_path / "file.txt" / "x.csv", "cannot write"),
+                        (make_fifo(tmp_path / "pipe.csv"), "not a regular file")):
+        with pytest.raises(QualiCLIPError, match=reason):
+            check_writable(bad)

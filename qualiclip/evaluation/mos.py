@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
+from ..errors import Interrupted
 from ..files import score_files
 from ..tables import CsvWriter, read_rows
 from .metrics import plcc, plcc_logistic, srcc
@@ -114,7 +115,8 @@ def score_mos_dataset(model, table: Sequence[tuple[str, float]], images_dir: str
     """Score the table's images not yet in ``out_csv``, appending rows as they come; return all rows.
 
     ``model`` is a :class:`~qualiclip.scoring.QualityModel` (``prepare`` + ``score``); unreadable or
-    missing images are reported and left out.
+    missing images are reported and left out. Ctrl-C raises :class:`~qualiclip.errors.Interrupted`
+    saying how many were scored; their rows stay in ``out_csv`` for the next run.
     """
     out_csv = Path(out_csv)
     done = read_done(out_csv)
@@ -126,18 +128,24 @@ def score_mos_dataset(model, table: Sequence[tuple[str, float]], images_dir: str
             tqdm.write(f"missing image: {name}")
     names_by_path = {path: name for name, path in located.items()}
     out_csv.parent.mkdir(parents=True, exist_ok=True)
+    scored = 0
     with out_csv.open("a", newline="") as handle:
         writer = CsvWriter(handle)
         if handle.tell() == 0:
             writer.writerow(OUTPUT_COLUMNS)
         results = score_files(model, list(names_by_path), batch_size)
-        for path, result, error in tqdm(results, total=len(names_by_path), unit="img", disable=not progress):
-            name = names_by_path[path]
-            if result is None:
-                tqdm.write(f"skipped {name}: {error}")
-                continue
-            writer.writerow([name, mos[name], round(result.score, 6)])
-            done[name] = (mos[name], result.score)
+        try:
+            for path, result, error in tqdm(results, total=len(names_by_path), unit="img", disable=not progress):
+                name = names_by_path[path]
+                if result is None:
+                    tqdm.write(f"skipped {name}: {error}")
+                    continue
+                writer.writerow([name, mos[name], round(result.score, 6)])
+                done[name] = (mos[name], result.score)
+                scored += 1
+        except KeyboardInterrupt as stop:
+            raise Interrupted(f"{scored} of {len(names_by_path)} images scored; {out_csv} keeps them "
+                              "and a rerun goes on from there") from stop
     return done
 
 

@@ -19,6 +19,7 @@ import torch
 from tqdm import tqdm
 
 from ..degradations import ALL_LEVELS, degradation_names, degraded_series
+from ..errors import Interrupted
 from ..formula import quality_from_features
 from ..imaging import PreparedImage, to_chw
 from ..scoring import QualityScore
@@ -60,14 +61,20 @@ def level_series(image: PreparedImage, name: str, seed: int | Sequence[int]) -> 
 
 def score_synthetic(model: Scorer, images: Mapping[str, PreparedImage], types: Sequence[str] | None = None,
                     seed: int = 0, progress: bool = False) -> list[LevelScore]:
-    """Score every image at every level of every type (default: the monotone types)."""
+    """Score every image at every level of every type (default: the monotone types).
+
+    Ctrl-C raises :class:`~qualiclip.errors.Interrupted` saying how many series were scored.
+    """
     types = tuple(types or degradation_names(monotone_only=True))
     jobs = [(i, name, j, kind) for i, name in enumerate(images) for j, kind in enumerate(types)]
     records: list[LevelScore] = []
-    for i, name, j, kind in tqdm(jobs, unit="series", disable=not progress):
-        series = level_series(images[name], kind, seed=(seed, i, j))
-        for level, result in zip(ALL_LEVELS, model.score(series, batch_size=len(ALL_LEVELS))):
-            records.append(LevelScore(name, kind, level, result.score, result.similarities))
+    try:
+        for i, name, j, kind in tqdm(jobs, unit="series", disable=not progress):
+            series = level_series(images[name], kind, seed=(seed, i, j))
+            for level, result in zip(ALL_LEVELS, model.score(series, batch_size=len(ALL_LEVELS))):
+                records.append(LevelScore(name, kind, level, result.score, result.similarities))
+    except KeyboardInterrupt as stop:
+        raise Interrupted(f"{len(records) // len(ALL_LEVELS)} of {len(jobs)} series scored") from stop
     return records
 
 
