@@ -7,7 +7,12 @@ Start with :func:`load_model`::
     [result] = model.score(["photo.jpg"])
     print(result.score, result.pair_probabilities)
 """
-from .errors import CheckpointError, ImageLoadError, QualiCLIPError, WeightsUnavailableError
+from .errors import (
+    CheckpointError,
+    ImageLoadError,
+    QualiCLIPError,
+    WeightsUnavailableError,
+)
 from .formula import OFFICIAL_LOGIT_SCALE, quality_from_features
 from .imaging import PreparedImage, prepare
 from .model_registry import MODELS, load_model

@@ -10,12 +10,17 @@ Format (a dict saved with ``torch.save``):
 
 A bare CLIP state dict (no ``clip_model.`` prefix, e.g. open_clip's OpenAI RN50 file) is accepted
 too; its prompt features are then computed by the text tower.
+
+A checkpoint is data from anywhere, so reading one checks it the way an upload is checked: only
+dense real tensors, no NaN or infinite value in any of them, and a positive finite logit scale.
+Every problem is one :class:`CheckpointError` on one line, naming the file and the key.
 """
 from __future__ import annotations
 
+import math
 import os
-import pickle
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,14 +28,18 @@ import torch
 from torch import nn
 
 from .architecture import OFFICIAL_ARCH
-from .errors import CheckpointError
+from .errors import CheckpointError, listed
 from .formula import OFFICIAL_LOGIT_SCALE
 
 CLIP_PREFIX = "clip_model."
 PROMPTS_KEY = "prompts_features"
 ARCH_KEY = "arch"
 LOGIT_SCALE_KEY = "logit_scale"
-_MAX_LISTED_KEYS = 8
+#: Largest usable logit scale: the logits are float32, and a larger scale makes them infinite.
+MAX_LOGIT_SCALE = torch.finfo(torch.float32).max
+#: torch.load's weights_only errors give the reason after this, amid lines of advice (one of which
+#: is to load the file unsafely); only the reason is passed on.
+_UNPICKLER_REASON = "WeightsUnpickler error:"
 
 
 @dataclass
@@ -46,36 +55,78 @@ class QualityCheckpoint:
 def load_safely(path: str | Path, expected: str = "a readable PyTorch checkpoint") -> object:
     """``torch.load(path)`` onto the CPU with ``weights_only=True`` (no arbitrary pickles).
 
-    Any failure becomes a :class:`CheckpointError` saying that ``path`` is not ``expected``.
+    Only a regular file is opened (a FIFO or device could block or never end). Any failure becomes
+    a one-line :class:`CheckpointError` saying that ``path`` is not ``expected``: on damaged files
+    ``torch.load`` raises many exception types (fuzzing finds KeyError, IndexError, TypeError...),
+    and its warnings about them are not for the user, so both are caught here.
     """
+    if not Path(path).is_file():
+        raise CheckpointError(f"{path} {'is not a regular file' if Path(path).exists() else 'does not exist'}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
-        raise CheckpointError(f"{path} is not {expected}: {err}") from err
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 (untrusted bytes: every failure means "not readable")
+        raise CheckpointError(f"{path} is not {expected} ({type(err).__name__}: {_reason(err)})") from err
+
+
+def _reason(err: Exception) -> str:
+    """The first sentence of a ``torch.load`` error that says what is wrong, none of torch's advice."""
+    lines = (line.strip() for line in str(err).split(_UNPICKLER_REASON)[-1].splitlines())
+    reason = next((line for line in lines if line and not _is_torch_advice(line)), "no details")
+    return reason.split(". ")[0]
+
+
+def _is_torch_advice(line: str) -> bool:
+    return "weights_only" in line or line.startswith(("Weights only load failed", "Check the documentation"))
 
 
 def read_checkpoint(path: str | Path) -> QualityCheckpoint:
-    """Load ``path`` safely (``weights_only=True``) and split it into a :class:`QualityCheckpoint`."""
+    """Load ``path`` safely (``weights_only=True``), check every value and split it into a :class:`QualityCheckpoint`."""
     raw = load_safely(path)
-    if not isinstance(raw, dict):
-        raise CheckpointError(f"{path} holds a {type(raw).__name__}, not a QualiCLIP checkpoint dict")
-    clip_state = {k[len(CLIP_PREFIX):]: v for k, v in raw.items() if k.startswith(CLIP_PREFIX)}
-    if not clip_state:
-        clip_state = {k: v for k, v in raw.items() if isinstance(v, torch.Tensor) and k != PROMPTS_KEY}
-    if not any(k.startswith("visual.") for k in clip_state):
+    if not isinstance(raw, dict) or not all(isinstance(key, str) for key in raw):
+        raise CheckpointError(f"{path} holds a {type(raw).__name__}, not a QualiCLIP checkpoint dict with text keys")
+    clip_keys = [key for key in raw if key.startswith(CLIP_PREFIX)]
+    prefix = CLIP_PREFIX if clip_keys else ""
+    if not clip_keys:  # a bare CLIP state dict: its tensors, not the extras
+        clip_keys = [key for key, value in raw.items() if isinstance(value, torch.Tensor) and key != PROMPTS_KEY]
+    if not any(key[len(prefix):].startswith("visual.") for key in clip_keys):
         raise CheckpointError(
             f"{path} is not a QualiCLIP checkpoint: expected 'clip_model.visual.*' keys "
-            f"(a CLIP state dict); found keys {_listed(sorted(raw))}"
+            f"(a CLIP state dict); found keys {listed(sorted(raw))}"
         )
+    for key in clip_keys + ([PROMPTS_KEY] if PROMPTS_KEY in raw else []):
+        _check_tensor(raw[key], key, path)
     prompts = raw.get(PROMPTS_KEY)
-    if prompts is not None and not isinstance(prompts, torch.Tensor):
-        raise CheckpointError(f"{path}: '{PROMPTS_KEY}' must be a tensor, got {type(prompts).__name__}")
     return QualityCheckpoint(
         arch=str(raw.get(ARCH_KEY, OFFICIAL_ARCH)),
-        clip_state=clip_state,
+        clip_state={key[len(prefix):]: raw[key] for key in clip_keys},
         prompt_features=None if prompts is None else prompts.float(),
-        logit_scale=float(raw.get(LOGIT_SCALE_KEY, OFFICIAL_LOGIT_SCALE)),
+        logit_scale=_logit_scale(raw.get(LOGIT_SCALE_KEY, OFFICIAL_LOGIT_SCALE), path),
     )
+
+
+def _check_tensor(value: object, key: str, path: str | Path) -> None:
+    """Refuse anything but a dense real tensor of finite values."""
+    if not isinstance(value, torch.Tensor):
+        raise CheckpointError(f"{path}: '{key}' must be a tensor, got {type(value).__name__}")
+    if value.layout != torch.strided or value.is_quantized or value.is_complex() or value.device.type != "cpu":
+        raise CheckpointError(f"{path}: '{key}' is a {value.layout} {value.dtype} tensor; "
+                              "only dense real tensors are accepted")
+    if value.is_floating_point() and not torch.isfinite(value).all():
+        raise CheckpointError(f"{path}: '{key}' holds NaN or infinite values")
+
+
+def _logit_scale(value: object, path: str | Path) -> float:
+    """The stored logit scale as a float, refused unless it is a positive number float32 can hold."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CheckpointError(f"{path}: '{LOGIT_SCALE_KEY}' must be a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and 0 < value <= MAX_LOGIT_SCALE):
+        raise CheckpointError(f"{path}: '{LOGIT_SCALE_KEY}' must be a positive finite number "
+                              f"(at most {MAX_LOGIT_SCALE:.3g}), got {value!r}")
+    return float(value)
 
 
 def load_clip_state(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
@@ -93,7 +144,7 @@ def load_clip_state(model: nn.Module, state: dict[str, torch.Tensor], source: st
         if state[k].shape != expected[k].shape
     )
     problems = [
-        f"{label}: {_listed(keys)}"
+        f"{label}: {listed(keys)}"
         for label, keys in (("missing keys", missing), ("unexpected keys", unexpected),
                             ("wrong shapes", wrong_shape))
         if keys
@@ -142,9 +193,3 @@ def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def _listed(keys: list[str]) -> str:
-    shown = ", ".join(keys[:_MAX_LISTED_KEYS])
-    more = len(keys) - _MAX_LISTED_KEYS
-    return shown + (f" (+{more} more)" if more > 0 else "")

@@ -2,25 +2,28 @@
 
 Directories are expanded recursively. Each result is written (and flushed) as soon as it is
 computed, so an interrupted or failing run keeps everything already scored. Unreadable files are
-reported on stderr and skipped; the exit status is 1 if any file failed.
+reported on stderr and skipped; the exit status is 1 if any file failed, 2 if the model or an
+output cannot be used, 130 after Ctrl-C.
 """
 from __future__ import annotations
 
 import argparse
-import csv
+import contextlib
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Sequence, TextIO
 
 from tqdm import tqdm
 
-from .errors import QualiCLIPError
+from .errors import EXIT_INTERRUPTED, Interrupted, QualiCLIPError
 from .evaluation.cli import add_eval_parsers
-from .files import expand_paths, score_files
+from .files import find_images, score_files
 from .model_options import add_model_options, model_from_options
 from .prompts import PROMPT_PAIRS
 from .scoring import QualityScore
+from .tables import CsvWriter, check_writable
 from .training.cli import add_train_parser
 
 
@@ -29,48 +32,67 @@ def _csv_header() -> list[str]:
 
 
 def _row(path: Path, result: QualityScore) -> list[object]:
-    return [str(path), f"{result.score:.6f}"] + [f"{p:.6f}" for p in result.pair_probabilities]
+    return [str(path), round(result.score, 6)] + [round(p, 6) for p in result.pair_probabilities]
+
+
+def _json_number(value: float) -> float | None:
+    """``value``, or None (JSON null) when it is NaN or infinite, which JSON cannot hold."""
+    return value if math.isfinite(value) else None
+
+
+def _record(path: Path, result: QualityScore) -> dict[str, object]:
+    return {"path": str(path), "score": _json_number(result.score),
+            "pair_probabilities": [_json_number(p) for p in result.pair_probabilities]}
 
 
 def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """The ``score`` sub-command; returns the process exit status (streams default to stdout/stderr)."""
     out, err = out or sys.stdout, err or sys.stderr
-    paths = expand_paths(args.paths)
-    if not paths:
+    found = find_images(args.paths)
+    for line in found.notices():
+        print(line, file=err)
+    if not found.images:
         print("no image files found", file=err)
         return 1
     try:
+        if args.csv:
+            check_writable(args.csv)
         model = model_from_options(args)
     except QualiCLIPError as error:
         print(f"error: {error}", file=err)
         return 2
     print(f"model: {model.description}", file=err)
-    csv_file = open(args.csv, "w", newline="") if args.csv else None
-    writer = csv.writer(csv_file) if csv_file else None
-    if writer:
-        writer.writerow(_csv_header())
-    records, failed = [], 0
-    try:
-        progress = tqdm(score_files(model, paths, args.batch_size), total=len(paths), unit="img", file=err)
-        for path, result, error in progress:
-            if result is None:
-                failed += 1
-                tqdm.write(f"skipped {path}: {error}", file=err)
-                continue
-            records.append({"path": str(path), "score": result.score,
-                            "pair_probabilities": list(result.pair_probabilities)})
-            if writer:
-                writer.writerow(_row(path, result))
-                csv_file.flush()
-            if not args.json:
-                tqdm.write(f"{result.score:.4f}  {path}", file=out)
-    finally:
-        if csv_file:
-            csv_file.close()
-        if args.json:
-            json.dump(records, out, indent=2)
-            out.write("\n")
-    print(f"scored {len(records)} of {len(paths)} files; {failed} failed", file=err)
+    total = len(found.images) + len(found.not_regular)
+    records: list[dict[str, object]] = []
+    failed = len(found.not_regular)
+    with contextlib.ExitStack() as stack:
+        writer = CsvWriter(stack.enter_context(open(args.csv, "w", newline=""))) if args.csv else None
+        if writer:
+            writer.writerow(_csv_header())
+        progress = stack.enter_context(tqdm(score_files(model, found.images, args.batch_size),
+                                            total=len(found.images), unit="img", file=err))
+        try:
+            for scored in progress:
+                if scored.result is None:
+                    failed += 1
+                    tqdm.write(f"skipped {scored.path}: {scored.error}", file=err)
+                    continue
+                if scored.frames > 1:
+                    tqdm.write(f"notice: {scored.path} has {scored.frames} frames; the score is of the first",
+                               file=err)
+                if writer:
+                    writer.writerow(_row(scored.path, scored.result))
+                records.append(_record(scored.path, scored.result))
+                if not args.json:
+                    tqdm.write(f"{scored.result.score:.4f}  {scored.path}", file=out)
+        except KeyboardInterrupt as stop:
+            kept = f"; {args.csv} keeps them" if args.csv else ""
+            raise Interrupted(f"{len(records)} of {total} files scored{kept}") from stop
+        finally:
+            if args.json:
+                json.dump(records, out, indent=2, allow_nan=False)
+                out.write("\n")
+    print(f"scored {len(records)} of {total} files; {failed} failed", file=err)
     return 1 if failed else 0
 
 
@@ -89,5 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command; Ctrl-C ends any of them with one line on stderr and status 130."""
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt as stop:
+        print(f"interrupted; {stop}" if str(stop) else "interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

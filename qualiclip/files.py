@@ -2,47 +2,111 @@
 
 Used by every tool that works on files (the ``score``/``eval`` commands, MOS evaluation,
 training data, the app's batch tab), so they all see the same files and the same errors.
+Only regular files are ever opened: a FIFO or a device could block or never end.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .errors import QualiCLIPError
+from PIL import Image
+
+from .errors import listed
+from .imaging import DECODED_FORMATS, PreparedImage
 from .scoring import QualityModel, QualityScore
 
+
+def _pillow_suffixes() -> frozenset[str]:
+    """Suffixes (lower case) of every format the decoder accepts, e.g. .avif when Pillow has AVIF."""
+    return frozenset(suffix for suffix, kind in Image.registered_extensions().items() if kind in DECODED_FORMATS)
+
+
 #: Suffixes (lower case) of the files that a folder search picks up.
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".jp2",
-                            ".ppm", ".pgm"})
+IMAGE_SUFFIXES = _pillow_suffixes()
+
+
+@dataclass(frozen=True)
+class FoundFiles:
+    """What a search found: the image files to use, and what it passed over and why."""
+
+    #: In the order given: each named file (whatever its suffix), each folder's image files (sorted).
+    images: list[Path]
+    #: FIFOs, devices, sockets and broken links, named or found: never opened.
+    not_regular: list[Path]
+    #: Regular files found in folders whose suffix no image format uses.
+    not_images: list[Path]
+
+    def notices(self) -> list[str]:
+        """One line per file that is not a regular file, one line for all the non-images."""
+        lines = [f"skipped {path}: not a regular file" for path in self.not_regular]
+        if self.not_images:
+            count = len(self.not_images)
+            lines.append(f"skipped {count} {'file that is not an image' if count == 1 else 'files that are not images'}"
+                         f": {listed([str(path) for path in self.not_images])}")
+        return lines
+
+
+def find_images(paths: Iterable[str | Path]) -> FoundFiles:
+    """Files as given; folders replaced by the image files below them (recursive, sorted per folder).
+
+    A named path that does not exist is kept, so that scoring reports it like any unreadable file.
+    """
+    images: list[Path] = []
+    not_regular: list[Path] = []
+    not_images: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for entry in sorted(path.rglob("*")):
+                if entry.is_dir():
+                    continue
+                if not entry.is_file():
+                    not_regular.append(entry)
+                elif entry.suffix.lower() in IMAGE_SUFFIXES:
+                    images.append(entry)
+                else:
+                    not_images.append(entry)
+        elif path.exists() and not path.is_file():
+            not_regular.append(path)
+        else:
+            images.append(path)
+    return FoundFiles(images, not_regular, not_images)
 
 
 def images_below(folder: str | Path) -> list[Path]:
     """The image files below ``folder`` (recursive), sorted so that runs are reproducible."""
-    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return find_images([folder]).images
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; folders replaced by the image files below them."""
-    found: list[Path] = []
-    for path in map(Path, paths):
-        found.extend(images_below(path) if path.is_dir() else [path])
-    return found
+@dataclass(frozen=True)
+class ScoredFile:
+    """One file's outcome: its result, or the reason it has none.
+
+    Unpacks as ``(path, result, error)``, like ``os.stat_result``, which also has more attributes
+    than tuple items.
+    """
+
+    path: Path
+    result: QualityScore | None
+    error: str | None
+    #: Frames in the file (animations, multi-page TIFFs); the score is of the first one.
+    frames: int = 1
+
+    def __iter__(self) -> Iterator[object]:
+        return iter((self.path, self.result, self.error))
 
 
-def score_files(model: QualityModel, paths: Sequence[Path], batch_size: int = 8
-                ) -> Iterator[tuple[Path, QualityScore | None, str | None]]:
-    """Yield (path, result, error) per file, in order; same-sized files share a forward pass.
+def score_files(model: QualityModel, paths: Sequence[Path], batch_size: int = 8) -> Iterator[ScoredFile]:
+    """Yield one :class:`ScoredFile` per path, in order; same-sized files share a forward pass.
 
     A file that cannot be used yields its error message and no result; the others are unaffected.
     """
     for start in range(0, len(paths), batch_size):
         chunk = paths[start:start + batch_size]
-        prepared, failures = {}, {}
-        for path in chunk:
-            try:
-                prepared[path] = model.prepare(path)
-            except QualiCLIPError as err:
-                failures[path] = str(err)
-        results = dict(zip(prepared, model.score(list(prepared.values()), batch_size=batch_size)))
-        for path in chunk:
-            yield path, results.get(path), failures.get(path)
+        prepared = [model.prepare(path, errors="keep") for path in chunk]
+        results = iter(model.score([image for image in prepared if isinstance(image, PreparedImage)], batch_size))
+        for path, image in zip(chunk, prepared):
+            if isinstance(image, PreparedImage):
+                yield ScoredFile(path, next(results), None, image.frames)
+            else:
+                yield ScoredFile(path, None, str(image))

@@ -34,9 +34,23 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")
 _DRAFT_FORMATS = ("JPEG", "MPO")
 #: Multi-frame formats whose extra frames are not pictures of their own (MPO: a phone photo's previews).
 _ONE_PICTURE_FORMATS = ("MPO",)
+#: Formats whose decoding would run an external program (EPS: Ghostscript) on untrusted input.
+_EXTERNAL_DECODERS = frozenset({"EPS"})
 _ORIENTATION = 0x0112
 #: EXIF orientations that swap width and height.
 _TRANSPOSED = (5, 6, 7, 8)
+
+
+def _decoded_formats() -> tuple[str, ...]:
+    """Every format this Pillow opens (``Image.init`` registers all its plugins) but those that run
+    external programs: Pillow detects formats from content, so a renamed EPS file would still reach
+    Ghostscript without this list."""
+    Image.init()
+    return tuple(sorted(set(Image.OPEN) - _EXTERNAL_DECODERS))
+
+
+#: The formats :func:`decode` accepts.
+DECODED_FORMATS = _decoded_formats()
 _MEAN = torch.tensor(OPENAI_DATASET_MEAN).view(3, 1, 1)
 _STD = torch.tensor(OPENAI_DATASET_STD).view(3, 1, 1)
 
@@ -117,7 +131,7 @@ def decode(source: str | Path | bytes | BinaryIO, max_side: int | None = None) -
     name = str(source) if isinstance(source, (str, Path)) else "the uploaded data"
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        with Image.open(stream) as img:
+        with Image.open(stream, formats=DECODED_FORMATS) as img:
             width, height = img.size
             if width * height > MAX_PIXELS:
                 raise ImageLoadError(f"{name} is too large: {width}x{height} is more than {MAX_PIXELS:,} pixels")

@@ -15,6 +15,7 @@ import torch
 
 from .architecture import build_clip, tokenizer
 from .checkpoint import QualityCheckpoint, check_prompt_features, load_clip_state, read_checkpoint
+from .errors import CheckpointError
 from .formula import prompt_count
 from .prompts import PROMPT_PAIRS, PromptPair
 from .scoring import QualityModel, encode_prompts
@@ -77,7 +78,10 @@ def weights_path(model: str = "qualiclip", weights: str | Path | None = None) ->
 def load_clip(path: str | Path) -> tuple[open_clip.CLIP, QualityCheckpoint]:
     """Read a checkpoint and load it strictly into the open_clip architecture it names."""
     checkpoint = read_checkpoint(path)
-    clip = build_clip(checkpoint.arch)
+    try:
+        clip = build_clip(checkpoint.arch)
+    except CheckpointError as err:  # an unknown or unsupported ``arch``: say which file names it
+        raise CheckpointError(f"{path}: {err}") from err
     load_clip_state(clip, checkpoint.clip_state, str(path))
     return clip, checkpoint
 

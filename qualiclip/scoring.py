@@ -7,16 +7,21 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterator, Literal, Mapping, Sequence, overload
 
 import open_clip
 import torch
 import torch.nn.functional as F
 
 from .architecture import tower_head, tower_trunk
+from .errors import QualiCLIPError
 from .formula import OFFICIAL_LOGIT_SCALE, interleave_pairs, quality_from_features
 from .imaging import ImageInput, PreparedImage, normalize, prepare
 from .prompts import PROMPT_PAIRS, PromptPair
+
+#: What an unusable input does: "raise" its :class:`QualiCLIPError`, or "keep" it in place of its result.
+ErrorPolicy = Literal["raise", "keep"]
+ERROR_POLICIES: tuple[ErrorPolicy, ...] = ("raise", "keep")
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,23 @@ class QualityModel:
             return torch.autocast("cuda", dtype=torch.float16)
         return contextlib.nullcontext()
 
-    def prepare(self, image: ImageInput | PreparedImage) -> PreparedImage:
-        """:func:`qualiclip.imaging.prepare` with this model's ``max_side`` (prepared inputs pass through)."""
-        return prepare(image, self.max_side)
+    @overload
+    def prepare(self, image: ImageInput | PreparedImage, *, errors: Literal["raise"] = "raise") -> PreparedImage: ...
+    @overload
+    def prepare(self, image: ImageInput | PreparedImage, *, errors: ErrorPolicy) -> PreparedImage | QualiCLIPError: ...
+
+    def prepare(self, image: ImageInput | PreparedImage, *, errors: ErrorPolicy = "raise") -> PreparedImage | QualiCLIPError:
+        """:func:`qualiclip.imaging.prepare` with this model's ``max_side`` (prepared inputs pass through).
+
+        An unusable input raises its :class:`QualiCLIPError`, or with ``errors="keep"`` returns it.
+        """
+        _check_policy(errors)
+        try:
+            return prepare(image, self.max_side)
+        except QualiCLIPError as error:
+            if errors == "raise":
+                raise
+            return error
 
     def to_model_input(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) unit-range -> normalised, on the model's device, channels-last."""
@@ -113,11 +132,27 @@ class QualityModel:
         """(B, 3, H, W) unit-range images -> scores (B,), pair probabilities (B, P), similarities (B, 2P)."""
         return self.score_trunk(self.trunk(batch))
 
-    def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8) -> list[QualityScore]:
-        """Score each input; same-sized inputs share a forward pass. Order is preserved."""
-        prepared = [self.prepare(image) for image in images]
-        results: list[QualityScore] = [None] * len(prepared)  # type: ignore[list-item]  # all filled below
-        for indices in _same_size_batches([image.size for image in prepared], batch_size):
+    @overload
+    def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8, *,
+              errors: Literal["raise"] = "raise") -> list[QualityScore]: ...
+    @overload
+    def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8, *,
+              errors: ErrorPolicy) -> list[QualityScore | QualiCLIPError]: ...
+
+    def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8, *,
+              errors: ErrorPolicy = "raise") -> list[QualityScore] | list[QualityScore | QualiCLIPError]:
+        """Score each input; same-sized inputs share a forward pass. Order is preserved.
+
+        ``errors="raise"`` (default): the first unusable input (not an image, corrupt, too small...)
+        raises its :class:`QualiCLIPError`. ``errors="keep"``: that error takes the input's place in
+        the returned list and every usable input is scored as usual, so one bad file in a list
+        costs only its own result.
+        """
+        _check_policy(errors)
+        prepared = [self.prepare(image, errors=errors) for image in images]
+        results: list = list(prepared)  # kept errors stay; every prepared image is replaced below
+        sizes = {index: image.size for index, image in enumerate(prepared) if isinstance(image, PreparedImage)}
+        for indices in _same_size_batches(sizes, batch_size):
             scores, pairs, sims = self.score_batch(torch.stack([prepared[i].pixels for i in indices]))
             for row, index in enumerate(indices):
                 results[index] = QualityScore(
@@ -136,10 +171,16 @@ def encode_prompts(clip: open_clip.CLIP, tokenizer, prompt_pairs: Sequence[Promp
         return F.normalize(clip.encode_text(tokens).float(), dim=-1).cpu()
 
 
-def _same_size_batches(sizes: Sequence[tuple[int, int]], batch_size: int) -> Iterator[list[int]]:
-    """Indices grouped by image size, in chunks of at most ``batch_size``."""
+def _check_policy(errors: str) -> None:
+    """Refuse an ``errors`` value other than "raise" and "keep" (a typo must not change behaviour silently)."""
+    if errors not in ERROR_POLICIES:
+        raise ValueError(f"errors must be one of {', '.join(ERROR_POLICIES)}; got {errors!r}")
+
+
+def _same_size_batches(sizes: Mapping[int, tuple[int, int]], batch_size: int) -> Iterator[list[int]]:
+    """The indices of ``sizes`` (index -> image size) grouped by size, in chunks of at most ``batch_size``."""
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for index, size in enumerate(sizes):
+    for index, size in sizes.items():
         groups[size].append(index)
     for indices in groups.values():
         for start in range(0, len(indices), batch_size):

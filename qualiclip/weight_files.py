@@ -61,7 +61,8 @@ def resolve_weights(remote: RemoteWeights, explicit: str | Path | None = None,
 
 def _existing(path: Path, origin: str) -> Path:
     if not path.is_file():
-        raise WeightsUnavailableError(f"Weights file {path} (from {origin}) does not exist.")
+        problem = "is not a regular file" if path.exists() else "does not exist"
+        raise WeightsUnavailableError(f"Weights file {path} (from {origin}) {problem}.")
     return path
 
 

@@ -19,6 +19,7 @@ from PIL import Image
 from qualiclip import QualiCLIPError, QualityModel
 from qualiclip.files import score_files
 from qualiclip.imaging import decode
+from qualiclip.tables import escape_cell
 from qualiclip.prompts import PromptPair
 
 from .public_errors import without_paths
@@ -91,7 +92,10 @@ def request_folder(root: Path = CSV_ROOT, max_age_s: float = CSV_MAX_AGE_S) -> P
 
 
 def write_csv(table: pd.DataFrame) -> Path:
-    """The table without thumbnails as a CSV file in a fresh folder (one per request, see :func:`request_folder`)."""
+    """The table without thumbnails as a CSV file in a fresh folder (one per request, see :func:`request_folder`).
+
+    File names and errors come from uploads, so every cell is made safe for spreadsheets.
+    """
     path = request_folder() / CSV_NAME
-    table.drop(columns=["thumbnail"]).to_csv(path, index=False)
+    table.drop(columns=["thumbnail"]).map(escape_cell).rename(columns=escape_cell).to_csv(path, index=False)
     return path

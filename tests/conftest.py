@@ -1,8 +1,10 @@
 """Shared fixtures: a tiny random QualiCLIP checkpoint built offline, once per session."""
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -43,3 +45,27 @@ def tiny_studio(tiny_checkpoint: Path) -> Studio:
 def photo() -> np.ndarray:
     """A natural photograph (uint8 HxWx3) shipped with scikit-image, downscaled for speed."""
     return data.astronaut()[::4, ::4].copy()
+
+
+@pytest.fixture()
+def make_fifo() -> Iterator[Callable[[Path], Path]]:
+    """Creates FIFOs (named pipes). Code under test must never open one; if it does, it blocks
+    until a writer appears, so each FIFO gets a writer after a few seconds: the test then fails
+    instead of hanging."""
+    timers: list[threading.Timer] = []
+
+    def release(path: Path) -> None:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # succeeds only if a reader is waiting
+        except OSError:
+            pass
+
+    def make(path: Path) -> Path:
+        os.mkfifo(path)
+        timers.append(threading.Timer(5.0, release, (path,)))
+        timers[-1].start()
+        return path
+
+    yield make
+    for timer in timers:
+        timer.cancel()

@@ -207,3 +207,129 @@ def test_a_stalled_download_times_out_per_call_and_leaves_no_file(tmp_path: Path
         assert list((tmp_path / "cache").iterdir()) == []
     finally:
         server.shutdown()
+
+
+# -- checkpoints are data: every value checked, every problem one line ----------------------------
+@pytest.mark.parametrize(
+    "key, value, named",
+    [
+        (f"{CLIP_PREFIX}visual.conv1.weight", float("nan"), f"'{CLIP_PREFIX}visual.conv1.weight' holds NaN"),
+        (f"{CLIP_PREFIX}token_embedding.weight", float("inf"), f"'{CLIP_PREFIX}token_embedding.weight' holds NaN"),
+        (PROMPTS_KEY, float("-inf"), f"'{PROMPTS_KEY}' holds NaN or infinite"),
+        ("logit_scale", float("nan"), "'logit_scale' must be a positive finite number"),
+        ("logit_scale", float("inf"), "'logit_scale' must be a positive finite number"),
+        ("logit_scale", 0.0, "'logit_scale' must be a positive finite number"),
+        ("logit_scale", -3.0, "'logit_scale' must be a positive finite number"),
+        ("logit_scale", 1e300, "'logit_scale' must be a positive finite number"),  # infinite in float32
+        ("logit_scale", "100", "'logit_scale' must be a number, got str"),
+    ],
+    ids=["nan-weight", "inf-text-weight", "inf-prompt", "nan-scale", "inf-scale", "zero-scale", "negative-scale",
+         "float32-overflow-scale", "text-scale"],
+)
+def test_non_finite_or_non_positive_values_are_refused_naming_the_key(tiny_checkpoint: Path, tmp_path: Path,
+                                                                      key: str, value: object, named: str) -> None:
+    raw = _raw(tiny_checkpoint)
+    if isinstance(raw.get(key), torch.Tensor):
+        raw[key].view(-1)[3] = value  # one bad number among many good ones
+    else:
+        raw[key] = value
+    torch.save(raw, tmp_path / "bad.pth")
+    with pytest.raises(CheckpointError) as caught:
+        load_model(weights=tmp_path / "bad.pth")
+    assert named in str(caught.value) and str(tmp_path / "bad.pth") in str(caught.value)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_a_logit_scale_stored_as_a_tensor_is_used(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    raw = _raw(tiny_checkpoint)
+    raw["logit_scale"] = torch.tensor(11.5)
+    torch.save(raw, tmp_path / "scaled.pth")
+    assert load_model(weights=tmp_path / "scaled.pth").logit_scale == 11.5
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [lambda t: torch.empty_like(t, device="meta"), lambda t: t.to_sparse(),
+     lambda t: torch.quantize_per_tensor(t, 0.1, 0, torch.qint8), lambda t: t.to(torch.complex64)],
+    ids=["meta", "sparse", "quantized", "complex"],
+)
+@pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWarning")
+def test_only_dense_real_tensors_are_accepted(tiny_checkpoint: Path, tmp_path: Path, odd) -> None:
+    raw = _raw(tiny_checkpoint)
+    key = f"{CLIP_PREFIX}visual.attnpool.c_proj.bias"
+    raw[key] = odd(raw[key])
+    torch.save(raw, tmp_path / "odd.pth")
+    with pytest.raises(CheckpointError, match=f"'{key}' is a .* tensor; only dense real tensors are accepted"):
+        read_checkpoint(tmp_path / "odd.pth")
+
+
+def test_a_non_tensor_weight_is_refused(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    raw = _raw(tiny_checkpoint)
+    raw[f"{CLIP_PREFIX}visual.conv1.weight"] = [1.0, 2.0]
+    torch.save(raw, tmp_path / "list.pth")
+    with pytest.raises(CheckpointError, match="'clip_model.visual.conv1.weight' must be a tensor, got list"):
+        read_checkpoint(tmp_path / "list.pth")
+
+
+class _RunsACommand:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_a_pickle_that_calls_a_function_is_refused_without_torch_advice(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture) -> None:
+    torch.save({"clip_model.visual.w": torch.zeros(2), "payload": _RunsACommand()}, tmp_path / "evil.pth")
+    with pytest.raises(CheckpointError) as caught:
+        read_checkpoint(tmp_path / "evil.pth")
+    message = str(caught.value)
+    assert "not a readable PyTorch checkpoint (UnpicklingError: " in message and "print" in message
+    assert "weights_only" not in message, "torch's advice to load the file unsafely must not reach users"
+    assert len(message.splitlines()) == 1
+    assert "this must never run" not in capsys.readouterr().out
+
+
+def test_damaged_checkpoints_give_one_line_checkpoint_errors(tmp_path: Path) -> None:
+    """Truncated files and random byte errors in the pickle: torch.load raises KeyError, IndexError,
+    TypeError, AttributeError... on some of them; every one must come out as one CheckpointError line."""
+    import io
+    import random
+    import zipfile
+
+    buffer = io.BytesIO()
+    torch.save({f"{CLIP_PREFIX}visual.w": torch.arange(6.0), PROMPTS_KEY: torch.eye(2), "arch": "RN50",
+                "logit_scale": 20.0}, buffer)
+    whole = buffer.getvalue()
+    archive = zipfile.ZipFile(io.BytesIO(whole))
+    pickled = next(name for name in archive.namelist() if name.endswith("data.pkl"))
+    rng = random.Random(0)
+    damaged = [whole[:cut] for cut in range(0, len(whole), 97)]
+    for _ in range(300):
+        data = bytearray(archive.read(pickled))
+        for _ in range(rng.randint(1, 3)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        rebuilt = io.BytesIO()
+        with zipfile.ZipFile(rebuilt, "w") as out:
+            for name in archive.namelist():
+                out.writestr(name, bytes(data) if name == pickled else archive.read(name))
+        damaged.append(rebuilt.getvalue())
+    outcomes = {"refused": 0, "read": 0}
+    for index, content in enumerate(damaged):
+        path = tmp_path / f"damaged{index}.pth"
+        path.write_bytes(content)
+        try:
+            read_checkpoint(path)
+            outcomes["read"] += 1  # a byte error that left a valid checkpoint
+        except CheckpointError as error:
+            assert len(str(error).splitlines()) == 1, str(error)
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 250
+
+
+def test_a_fifo_is_never_opened_as_a_checkpoint(tmp_path: Path, make_fifo) -> None:
+    fifo = make_fifo(tmp_path / "weights.pth")
+    started = time.perf_counter()
+    with pytest.raises(CheckpointError, match="is not a regular file"):
+        read_checkpoint(fifo)
+    with pytest.raises(WeightsUnavailableError, match="is not a regular file"):
+        load_model(weights=fifo)
+    assert time.perf_counter() - started < 1.0

@@ -26,7 +26,7 @@ from qualiclip.evaluation import (
     summarize,
 )
 from qualiclip.imaging import PreparedImage, prepare
-from qualiclip.scoring import QualityScore
+from qualiclip.scoring import QualityModel, QualityScore
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -35,12 +35,13 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 class StubModel:
     """A scorer with a known rule, standing in for QualityModel (``prepare`` + ``score``)."""
 
+    #: The real preparation, at native size.
+    max_side = None
+    prepare = QualityModel.prepare
+
     def __init__(self, rule) -> None:
         self.rule = rule
         self.scored: list[torch.Tensor] = []
-
-    def prepare(self, image) -> PreparedImage:
-        return prepare(image)
 
     def score(self, images, batch_size: int = 8) -> list[QualityScore]:
         tensors = [prepare(image).pixels for image in images]
@@ -207,3 +208,20 @@ def test_eval_cli_with_a_real_model(tiny_checkpoint, tmp_path, capsys) -> None:
     printed = capsys.readouterr().out
     assert f"SRCC {srcc(scores, mos):.4f}" in printed
     assert out.with_suffix(".png").stat().st_size > 0
+
+
+def test_mos_resume_finds_names_that_look_like_formulas(tiny_model, tmp_path) -> None:
+    table = _brightness_dataset(tmp_path, count=4)
+    for index, name in enumerate(["=2+5.png", "@SUM(1,2).png"]):
+        (tmp_path / table[index][0]).rename(tmp_path / name)
+        table[index] = (name, table[index][1])
+    out = tmp_path / "scores.csv"
+    first = score_mos_dataset(tiny_model, table[:3], tmp_path, out, progress=False)
+    with out.open(newline="") as handle:
+        assert [row[0] for row in csv.reader(handle)][1:] == ["'=2+5.png", "'@SUM(1,2).png", table[2][0]]
+    rows = score_mos_dataset(tiny_model, table, tmp_path, out, progress=False)
+    with out.open(newline="") as handle:
+        written = [row[0] for row in csv.reader(handle)][1:]
+    assert written == ["'=2+5.png", "'@SUM(1,2).png", table[2][0], table[3][0]], "each image scored once"
+    assert sorted(rows) == sorted(name for name, _ in table)
+    assert rows["=2+5.png"][1] == pytest.approx(first["=2+5.png"][1], abs=1e-6)

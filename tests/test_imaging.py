@@ -163,3 +163,14 @@ def test_decompression_bombs_are_refused(rgb: Image.Image, monkeypatch: pytest.M
 def test_out_of_contract_arrays_are_refused(bad) -> None:
     with pytest.raises(ImageLoadError):
         to_unit_tensor(bad)
+
+
+def test_formats_that_run_external_programs_are_refused_whatever_the_name(tmp_path: Path) -> None:
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nshowpage\n"
+    disguised = tmp_path / "holiday.png"
+    disguised.write_bytes(eps)
+    assert Image.open(io.BytesIO(eps)).format == "EPS"  # Pillow itself would open it (and run Ghostscript)
+    with pytest.raises(ImageLoadError, match="not an image file Pillow can read"):
+        to_unit_tensor(disguised)
+    from qualiclip.files import IMAGE_SUFFIXES
+    assert ".eps" not in IMAGE_SUFFIXES and ".png" in IMAGE_SUFFIXES

@@ -92,3 +92,37 @@ def test_max_side_caps_longer_side_keeping_aspect(tiny_checkpoint, photo: np.nda
         model.prepare(np.zeros((40, 1536, 3), dtype=np.uint8))  # 32 px high it would still be 1229 px long
     small = np.zeros((40, 60, 3), dtype=np.uint8)
     assert tuple(model.prepare(small).tensor().shape) == (3, 40, 60), "never upscales"
+
+
+def test_errors_keep_scores_the_good_inputs_and_keeps_the_error_in_place(tiny_model: QualityModel,
+                                                                         photo: np.ndarray) -> None:
+    import io
+
+    from PIL import Image
+
+    from qualiclip import ImageLoadError
+
+    encoded = io.BytesIO()
+    Image.fromarray(photo).save(encoded, format="JPEG", quality=90)
+    good, other = encoded.getvalue(), np.ascontiguousarray(photo[::-1])
+    corrupt = good[: len(good) // 3]  # a truncated JPEG
+    alone = tiny_model.score([good, other])
+    first, error, last = tiny_model.score([good, corrupt, other], errors="keep")
+    assert isinstance(error, ImageLoadError) and "truncated" in str(error)
+    for kept, expected in ((first, alone[0]), (last, alone[1])):
+        assert kept.score == pytest.approx(expected.score, abs=1e-6)
+        np.testing.assert_allclose(kept.pair_probabilities, expected.pair_probabilities, atol=1e-6)
+    assert first.score != pytest.approx(last.score, abs=1e-6), "the two good inputs are different images"
+    assert tiny_model.score([corrupt, corrupt], errors="keep")[1].args == error.args
+
+
+def test_errors_raise_is_the_default_and_other_policies_are_refused(tiny_model: QualityModel,
+                                                                    photo: np.ndarray) -> None:
+    from qualiclip import ImageLoadError
+
+    with pytest.raises(ImageLoadError, match="at least 32 px"):
+        tiny_model.score([photo, photo[:10, :10]])
+    with pytest.raises(ImageLoadError):
+        tiny_model.score([photo, photo[:10, :10]], errors="raise")
+    with pytest.raises(ValueError, match="raise, keep; got 'ignore'"):
+        tiny_model.score([], errors="ignore")

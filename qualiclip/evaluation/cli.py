@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import QualiCLIPError
-from ..files import expand_paths
+from ..files import find_images
 from ..model_options import add_model_options, model_from_options
+from ..tables import check_writable
 from .mos import correlate, read_mos_table, score_mos_dataset
 from .plots import plot_mos_scatter
 from .synthetic import format_table, score_synthetic, summarize, write_summary_csv
@@ -40,13 +41,18 @@ def add_eval_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_eval_synthetic(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """The ``eval-synthetic`` sub-command; returns the exit status (Ctrl-C: see :func:`qualiclip.cli.main`)."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        model = model_from_options(args)
-        paths = expand_paths([args.folder])
-        if not paths:
+        if args.csv:
+            check_writable(args.csv)
+        found = find_images([args.folder])
+        for line in found.notices():
+            print(line, file=err)
+        if not found.images:
             raise ValueError(f"no images in {args.folder}")
-        images = {str(p.relative_to(args.folder)): model.prepare(p) for p in paths}
+        model = model_from_options(args)
+        images = {str(p.relative_to(args.folder)): model.prepare(p) for p in found.images}
         records = score_synthetic(model, images, args.types, seed=args.seed, progress=True)
     except (QualiCLIPError, ValueError, KeyError) as error:
         print(f"error: {error}", file=err)
@@ -60,9 +66,13 @@ def run_eval_synthetic(args: argparse.Namespace, out: TextIO | None = None, err:
 
 
 def run_eval_mos(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """The ``eval`` sub-command; returns the exit status (Ctrl-C: see :func:`qualiclip.cli.main`)."""
     out, err = out or sys.stdout, err or sys.stderr
+    plot = Path(args.plot or Path(args.out).with_suffix(".png"))
     try:
         table = read_mos_table(args.mos, args.image_col, args.mos_col)
+        check_writable(args.out)
+        check_writable(plot)
         model = model_from_options(args)
         print(f"model: {model.description}", file=err)
         rows = score_mos_dataset(model, table, args.images, args.out, batch_size=args.batch_size)
@@ -71,7 +81,6 @@ def run_eval_mos(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         print(f"error: {error}", file=err)
         return 2
     mos, scores = zip(*rows.values())
-    plot = Path(args.plot or Path(args.out).with_suffix(".png"))
     plot_mos_scatter(scores, mos, report, plot, title=Path(args.mos).stem)
     print(f"images {report.count}  SRCC {report.srcc:.4f}  PLCC {report.plcc:.4f}  "
           f"PLCC (logistic) {report.plcc_logistic:.4f}", file=out)

@@ -8,6 +8,8 @@ Tables: CSV with an image column and a MOS column, auto-detected for the publish
 - SPAQ ``MOS and Image attribute scores.xlsx`` saved as CSV: ``Image name``, ``MOS``.
 
 Scores are appended to the output CSV as they are computed; a rerun skips images already there.
+The output is written with :mod:`qualiclip.tables` (names that look like formulas are escaped) and
+read back through it, so a rerun finds every name as it is in the MOS table.
 """
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
+from ..errors import Interrupted
 from ..files import score_files
+from ..tables import CsvWriter, read_rows
 from .metrics import plcc, plcc_logistic, srcc
 
 IMAGE_COLUMNS = ("image_name", "image", "image name", "img_name", "filename", "file_name", "file", "name", "path")
@@ -95,11 +99,15 @@ def locate_images(root: str | Path, names: Sequence[str]) -> dict[str, Path]:
 
 
 def read_done(out_csv: Path) -> dict[str, tuple[float, float]]:
-    """Images already scored in ``out_csv``: name -> (mos, score)."""
+    """Images already scored in ``out_csv``: name (as in the MOS table) -> (mos, score)."""
     if not out_csv.is_file():
         return {}
     with out_csv.open(newline="") as handle:
-        return {row["image"]: (float(row["mos"]), float(row["score"])) for row in csv.DictReader(handle)}
+        try:
+            return {row["image"]: (float(row["mos"]), float(row["score"])) for row in read_rows(handle)}
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{out_csv} is not a scores table of this command ({err!r}); "
+                             "give another --out or remove it") from err
 
 
 def score_mos_dataset(model, table: Sequence[tuple[str, float]], images_dir: str | Path, out_csv: str | Path,
@@ -107,7 +115,8 @@ def score_mos_dataset(model, table: Sequence[tuple[str, float]], images_dir: str
     """Score the table's images not yet in ``out_csv``, appending rows as they come; return all rows.
 
     ``model`` is a :class:`~qualiclip.scoring.QualityModel` (``prepare`` + ``score``); unreadable or
-    missing images are reported and left out.
+    missing images are reported and left out. Ctrl-C raises :class:`~qualiclip.errors.Interrupted`
+    saying how many were scored; their rows stay in ``out_csv`` for the next run.
     """
     out_csv = Path(out_csv)
     done = read_done(out_csv)
@@ -118,21 +127,25 @@ def score_mos_dataset(model, table: Sequence[tuple[str, float]], images_dir: str
         if name not in located:
             tqdm.write(f"missing image: {name}")
     names_by_path = {path: name for name, path in located.items()}
-    new_file = not out_csv.is_file()
     out_csv.parent.mkdir(parents=True, exist_ok=True)
+    scored = 0
     with out_csv.open("a", newline="") as handle:
-        writer = csv.writer(handle)
-        if new_file:
+        writer = CsvWriter(handle)
+        if handle.tell() == 0:
             writer.writerow(OUTPUT_COLUMNS)
         results = score_files(model, list(names_by_path), batch_size)
-        for path, result, error in tqdm(results, total=len(names_by_path), unit="img", disable=not progress):
-            name = names_by_path[path]
-            if result is None:
-                tqdm.write(f"skipped {name}: {error}")
-                continue
-            writer.writerow([name, f"{mos[name]:.6g}", f"{result.score:.6f}"])
-            handle.flush()
-            done[name] = (mos[name], result.score)
+        try:
+            for path, result, error in tqdm(results, total=len(names_by_path), unit="img", disable=not progress):
+                name = names_by_path[path]
+                if result is None:
+                    tqdm.write(f"skipped {name}: {error}")
+                    continue
+                writer.writerow([name, mos[name], round(result.score, 6)])
+                done[name] = (mos[name], result.score)
+                scored += 1
+        except KeyboardInterrupt as stop:
+            raise Interrupted(f"{scored} of {len(names_by_path)} images scored; {out_csv} keeps them "
+                              "and a rerun goes on from there") from stop
     return done
 
 

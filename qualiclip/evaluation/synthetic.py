@@ -9,7 +9,6 @@ only in severity.
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,9 +19,11 @@ import torch
 from tqdm import tqdm
 
 from ..degradations import ALL_LEVELS, degradation_names, degraded_series
+from ..errors import Interrupted
 from ..formula import quality_from_features
 from ..imaging import PreparedImage, to_chw
 from ..scoring import QualityScore
+from ..tables import CsvWriter
 from .metrics import pairwise_accuracy, srcc
 
 
@@ -60,14 +61,20 @@ def level_series(image: PreparedImage, name: str, seed: int | Sequence[int]) -> 
 
 def score_synthetic(model: Scorer, images: Mapping[str, PreparedImage], types: Sequence[str] | None = None,
                     seed: int = 0, progress: bool = False) -> list[LevelScore]:
-    """Score every image at every level of every type (default: the monotone types)."""
+    """Score every image at every level of every type (default: the monotone types).
+
+    Ctrl-C raises :class:`~qualiclip.errors.Interrupted` saying how many series were scored.
+    """
     types = tuple(types or degradation_names(monotone_only=True))
     jobs = [(i, name, j, kind) for i, name in enumerate(images) for j, kind in enumerate(types)]
     records: list[LevelScore] = []
-    for i, name, j, kind in tqdm(jobs, unit="series", disable=not progress):
-        series = level_series(images[name], kind, seed=(seed, i, j))
-        for level, result in zip(ALL_LEVELS, model.score(series, batch_size=len(ALL_LEVELS))):
-            records.append(LevelScore(name, kind, level, result.score, result.similarities))
+    try:
+        for i, name, j, kind in tqdm(jobs, unit="series", disable=not progress):
+            series = level_series(images[name], kind, seed=(seed, i, j))
+            for level, result in zip(ALL_LEVELS, model.score(series, batch_size=len(ALL_LEVELS))):
+                records.append(LevelScore(name, kind, level, result.score, result.similarities))
+    except KeyboardInterrupt as stop:
+        raise Interrupted(f"{len(records) // len(ALL_LEVELS)} of {len(jobs)} series scored") from stop
     return records
 
 
@@ -113,10 +120,10 @@ def format_table(summaries: Sequence[TypeSummary]) -> str:
 
 
 def write_summary_csv(path: str | Path, summaries: Sequence[TypeSummary]) -> Path:
-    """Per-type results as CSV (overall last)."""
+    """Per-type results as CSV (overall last); numbers stay numbers, names are escaped (:mod:`qualiclip.tables`)."""
     with Path(path).open("w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = CsvWriter(handle)
         writer.writerow(["distortion", "spearman", "pairwise_accuracy", "images"])
-        writer.writerows([s.distortion, f"{s.spearman:.4f}", f"{s.pairwise_accuracy:.4f}", s.images]
-                         for s in summaries)
+        for s in summaries:
+            writer.writerow([s.distortion, round(s.spearman, 4), round(s.pairwise_accuracy, 4), s.images])
     return Path(path)

@@ -12,7 +12,7 @@ import sys
 import typing
 from typing import TextIO
 
-from ..errors import QualiCLIPError
+from ..errors import EXIT_INTERRUPTED, QualiCLIPError
 from .config import TrainConfig
 from .trainer import train
 
@@ -71,7 +71,7 @@ def run_train(args: argparse.Namespace, err: TextIO | None = None) -> int:
         result = train(config, resume=args.resume)
     except KeyboardInterrupt:
         print("stopped; continue with --resume", file=err)
-        return 130
+        return EXIT_INTERRUPTED
     except (QualiCLIPError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=err)
         return 2

@@ -17,6 +17,7 @@ import open_clip
 import torch
 
 from ..architecture import build_clip, tokenizer
+from ..checkpoint import check_prompt_features
 from ..formula import OFFICIAL_LOGIT_SCALE, prompt_count
 from ..model_registry import MODELS, load_clip, weights_path
 from ..prompts import PROMPT_PAIRS
@@ -67,6 +68,8 @@ def load_start(init: str, arch: str, prompts: str, seed: int) -> StartPoint:
         features, scale, pretrained = checkpoint.prompt_features, checkpoint.logit_scale, True
     mode = ("orthogonal" if init == TINY_INIT else "checkpoint") if prompts == "auto" else prompts
     n_prompts, dim = prompt_count(len(PROMPT_PAIRS)), clip.text_projection.shape[1]
+    if mode == "checkpoint" and features is not None:
+        check_prompt_features(features, dim, n_prompts, init)
     if mode == "orthogonal":
         features = orthogonal_prompt_features(dim, n_prompts, seed)
     elif mode == "text" or features is None:
