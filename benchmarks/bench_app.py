@@ -8,6 +8,10 @@ again for every call, as the app's own page and API users do:
 - ``/score`` then ``/heatmaps`` (Grad-CAM, all pairs): the time until both have answered;
 - ``/score`` then ``/robustness`` at a new level: the time of the ``/robustness`` call.
 
+The same two sequences are also timed in-process on the app's own handlers (``studio.callbacks``,
+no HTTP): the app's work without the framework's round trips (gradio_client alone polls for
+results every 50 ms; a cached ``/score`` round trip is reported too).
+
 Both are reported as a ratio to one bare ``model.score([photo])`` of the same photo (decode and one
 forward) timed in this process just before the trial's calls (while the server idles), so load from
 other processes hits both alike; the median of the per-trial ratios is reported. Start-up:
@@ -78,9 +82,10 @@ def start_app(root: Path, port: int, weights: Path | None) -> tuple[subprocess.P
 
 
 def photo_variant(base: np.ndarray, trial: int, folder: Path) -> Path:
-    """The base photo with one pixel set from ``trial``: new content, same look and size."""
+    """The base photo with a corner block coloured from ``trial``: new content (JPEG keeps a whole
+    16x16 block's change, where it could swallow one pixel's), same look and size."""
     array = base.copy()
-    array[0, 0] = [trial % 256, (trial // 256) % 256, 7]
+    array[:16, :16] = [(37 * trial) % 256, (91 * trial) % 256, (53 * trial + 11) % 256]
     path = folder / f"photo_{trial}.jpg"
     Image.fromarray(array).save(path, quality=95)
     return path
@@ -90,6 +95,30 @@ def timed(call) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
+
+
+def in_process(weights: Path, photos: list[Path], model, trials: int) -> tuple[float, float]:
+    """Median ratios to a bare forward of the two sequences run on the app's handlers, no HTTP."""
+    from studio.callbacks import Callbacks
+    from studio.model_slots import load_studio
+
+    handlers = Callbacks(load_studio(weights))
+    handlers.score_image(photos[-1])
+    handlers.explain_image(photos[-1], "gradcam", -1, 0.5)
+    maps, preview = [], []
+    for trial in range(trials):
+        copy = photos[2 * trial].with_name(f"again_{trial}.jpg")  # a fresh handler cache needs new content
+        copy.write_bytes(photos[2 * trial].read_bytes() + b"\0")
+        forward = timed(lambda: model.score([photos[2 * trial]]))
+        maps.append(timed(lambda: (handlers.score_image(str(copy)),
+                                   handlers.explain_image(str(copy), "gradcam", -1, 0.5))) / forward)
+        other = photos[2 * trial + 1].with_name(f"again_{trial}_b.jpg")
+        other.write_bytes(photos[2 * trial + 1].read_bytes() + b"\0")
+        forward = timed(lambda: model.score([photos[2 * trial + 1]]))
+        handlers.score_image(str(other))
+        preview.append(timed(lambda: handlers.robustness_preview(str(other), "gaussian_blur", 1 + trial % 5))
+                       / forward)
+    return statistics.median(maps), statistics.median(preview)
 
 
 def startup(root: Path, photo: Path) -> tuple[float, float]:
@@ -116,32 +145,36 @@ def main() -> int:
     weights = make_random_checkpoint(work / "random.pth", arch=args.arch)
     examples = sorted((ROOT / "examples").glob("*.jpg"))
     base = np.asarray(Image.open(examples[0]).convert("RGB").resize(SIZE, Image.Resampling.BICUBIC))
+    photos = [photo_variant(base, index, work) for index in range(2 * args.trials + 1)]
+    assert len({path.read_bytes() for path in photos}) == len(photos), "every trial needs a photo no cache knows"
     port = free_port()
     server, _ = start_app(args.root, port, weights)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        warm = photo_variant(base, 10_000, work)
+        warm = photos[-1]
         client.predict(handle_file(str(warm)), api_name="/score")
         client.predict(handle_file(str(warm)), "gradcam", -1, 0.5, api_name="/heatmaps")
         client.predict(handle_file(str(warm)), "gaussian_blur", 2, api_name="/robustness")
         model = load_model(weights=weights, max_side=768)  # the bare forward, timed next to each trial
         model.score([warm])
-        forwards, score_and_maps, robustness = [], [], []
+        forwards, score_and_maps, robustness, cached = [], [], [], []
         for trial in range(args.trials):
-            photo = photo_variant(base, 2 * trial, work)
+            photo = photos[2 * trial]
             forwards.append(timed(lambda: model.score([photo])))
             score_and_maps.append(timed(lambda: (
                 client.predict(handle_file(str(photo)), api_name="/score"),
                 client.predict(handle_file(str(photo)), "gradcam", -1, 0.5, api_name="/heatmaps"))))
-            photo = photo_variant(base, 2 * trial + 1, work)
+            photo = photos[2 * trial + 1]
             forwards.append(timed(lambda: model.score([photo])))
             client.predict(handle_file(str(photo)), api_name="/score")
             level = 1 + trial % 5
             robustness.append(timed(lambda: client.predict(handle_file(str(photo)), "gaussian_blur", level,
                                                            api_name="/robustness")))
+            cached.append(timed(lambda: client.predict(handle_file(str(photo)), api_name="/score")))
     finally:
         server.terminate()
         server.wait(timeout=60)
+    handlers_only = in_process(weights, photos, model, args.trials) if args.root == ROOT else None
     http_s, first_score_s = startup(args.root, examples[0])
     forward = statistics.median(forwards)
     ratios = (statistics.median(s / f for s, f in zip(score_and_maps, forwards[0::2])),
@@ -164,6 +197,11 @@ def main() -> int:
         f"| `/score` then `/heatmaps` (Grad-CAM, all pairs) | {statistics.median(score_and_maps):.2f} | "
         f"{ratios[0]:.2f} |",
         f"| `/robustness` at a new level after `/score` | {statistics.median(robustness):.2f} | {ratios[1]:.2f} |",
+        f"| `/score` of a photo already analysed (the framework's round trip: upload, queue, reply) | "
+        f"{statistics.median(cached):.2f} | {statistics.median(cached) / forward:.2f} |",
+        *([f"| in-process handlers: score then heatmaps (no HTTP) | | {handlers_only[0]:.2f} |",
+           f"| in-process handlers: robustness preview after the score (no HTTP) | | {handlers_only[1]:.2f} |"]
+          if handlers_only else []),
         f"| start (offline, bundled model) to HTTP up | {http_s:.1f} | |",
         f"| start (offline, bundled model) to first `/score` answered | {first_score_s:.1f} | |",
         "",
