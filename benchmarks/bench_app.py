@@ -24,13 +24,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -43,42 +40,16 @@ import torch  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from benchmarks.results_file import replace_section  # noqa: E402
+from benchmarks.app_process import start_app, stop  # noqa: E402
+from benchmarks.results_file import publish, targets_line  # noqa: E402
 from qualiclip import load_model  # noqa: E402
 from qualiclip.tiny import make_random_checkpoint  # noqa: E402
+from studio.background_server import free_port  # noqa: E402
 
 SECTION = "## App latency and start-up (benchmarks/bench_app.py)"
-WEIGHTS_ENV = "QUALICLIP_STUDIO_WEIGHTS"
 #: The issue's targets: ratios to one bare forward, and seconds to the first request served.
 TARGET_SCORE_AND_MAPS, TARGET_ROBUSTNESS, TARGET_START_S = 1.3, 1.2, 10.0
 SIZE = (768, 512)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_app(root: Path, port: int, weights: Path | None) -> tuple[subprocess.Popen, float]:
-    """``python app.py`` in ``root``; returns the process and the seconds until it answered HTTP."""
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    env.pop(WEIGHTS_ENV, None)
-    if weights is not None:
-        env[WEIGHTS_ENV] = str(weights)
-    started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=root, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    while time.perf_counter() - started < 300:
-        if server.poll() is not None:
-            raise RuntimeError(f"app.py in {root} exited with {server.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2).close()
-            return server, time.perf_counter() - started
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("app.py did not start within 300 s")
 
 
 def photo_variant(base: np.ndarray, trial: int, folder: Path) -> Path:
@@ -130,8 +101,7 @@ def startup(root: Path, photo: Path) -> tuple[float, float]:
         Client(f"http://127.0.0.1:{port}/", verbose=False).predict(handle_file(str(photo)), api_name="/score")
         return http, time.perf_counter() - started
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        stop(server)
 
 
 def main() -> int:
@@ -172,8 +142,7 @@ def main() -> int:
                                                            api_name="/robustness")))
             cached.append(timed(lambda: client.predict(handle_file(str(photo)), api_name="/score")))
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        stop(server)
     handlers_only = in_process(weights, photos, model, args.trials) if args.root == ROOT else None
     http_s, first_score_s = startup(args.root, examples[0])
     forward = statistics.median(forwards)
@@ -205,13 +174,10 @@ def main() -> int:
         f"| start (offline, bundled model) to HTTP up | {http_s:.1f} | |",
         f"| start (offline, bundled model) to first `/score` answered | {first_score_s:.1f} | |",
         "",
-        "Targets: " + "; ".join(f"{text}: **{'met' if ok else 'MISSED'}**" for text, ok in checks) + ".",
+        targets_line(checks),
         f"Load average at the end: {os.getloadavg()[0]:.1f}.",
     ]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.update_results:
-        replace_section(SECTION, f"{SECTION}\n\n{report}")
+    publish(SECTION, "\n".join(lines) + "\n", args.update_results)
     return 0 if all(ok for _, ok in checks) else 1
 
 

@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,9 +34,10 @@ sys.path.insert(0, str(ROOT))
 from gradio_client import Client, handle_file  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from benchmarks.results_file import replace_section  # noqa: E402
+from benchmarks.app_process import start_app, stop  # noqa: E402
+from benchmarks.results_file import publish, targets_line  # noqa: E402
 from qualiclip.tiny import make_random_checkpoint  # noqa: E402
-from studio.model_slots import WEIGHTS_ENV  # noqa: E402
+from studio.background_server import free_port  # noqa: E402
 
 SECTION = "## App load check (benchmarks/load_check.py)"
 EXAMPLES = sorted((ROOT / "examples").glob("*.jpg"))
@@ -164,31 +162,6 @@ def sequential(client: Client, sampler: RssSampler, jobs: list[tuple[str, Path]]
     return run, after
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_app(weights: Path, port: int) -> subprocess.Popen:
-    """``python app.py`` on ``weights`` and ``port``; returns once it answers HTTP."""
-    env = {**os.environ, WEIGHTS_ENV: str(weights), "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"app.py exited: {server.stderr.read()[-2000:]}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2).close()
-            return server
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise RuntimeError("app.py did not start within 300 s")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     models = parser.add_mutually_exclusive_group()
@@ -203,7 +176,7 @@ def main() -> int:
     twelve = [photo(work / f"photo12mp_{i}.jpg", (4000, 3000), source) for i, source in enumerate(EXAMPLES)]
     endpoints = list(ENDPOINTS)
     port = free_port()
-    server = start_app(weights, port)
+    server, _ = start_app(ROOT, port, weights)
     sampler = RssSampler(server.pid)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
@@ -220,10 +193,10 @@ def main() -> int:
                                                       for i in range(args.sequential)])
         runs.append(steady)
         growth = series[-1] - series[0]
+        checkpoints = sorted({1, *range(10, len(series) + 1, 10)})
     finally:
         sampler.stop()
-        server.terminate()
-        server.wait(timeout=60)
+        stop(server)
     checks = [
         (f"6000x6000 peak rise <= {TARGET_HUGE_MB} MB", runs[0].peak_rise_mb <= TARGET_HUGE_MB),
         (f"12 MP mixed: 0 errors, peak rise <= {TARGET_MIXED_MB} MB",
@@ -242,17 +215,14 @@ def main() -> int:
         *[run.row() for run in runs],
         "",
         f"Sequential run: RSS growth from after its first request to after its last: **{growth:+.1f} MB**; "
-        "RSS (MB) after request " + ", ".join(f"{i}: {series[i - 1]:,.0f}" for i in sorted({1, *range(10, len(series) + 1, 10)})) + ".",
+        "RSS (MB) after request " + ", ".join(f"{i}: {series[i - 1]:,.0f}" for i in checkpoints) + ".",
         "",
-        "Targets: " + "; ".join(f"{text}: **{'met' if ok else 'MISSED'}**" for text, ok in checks) + ".",
+        targets_line(checks),
         f"Load average at the end: {os.getloadavg()[0]:.1f} (other work shared the machine's cores).",
     ]
     for run in runs:
         lines += [f"- error in '{run.name}': {error}" for error in run.errors[:5]]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.update_results:
-        replace_section(SECTION, f"{SECTION}\n\n{report}")
+    publish(SECTION, "\n".join(lines) + "\n", args.update_results)
     return 0 if all(ok for _, ok in checks) else 1
 
 

@@ -15,3 +15,15 @@ def replace_section(heading: str, text: str, path: Path = RESULTS) -> None:
         return
     end = content.find("\n## ", start + len(heading))
     path.write_text(content[:start] + text.rstrip("\n") + "\n" + (content[end:] if end >= 0 else ""))
+
+
+def targets_line(checks: list[tuple[str, bool]]) -> str:
+    """One line naming each measured target and whether it was met."""
+    return "Targets: " + "; ".join(f"{text}: **{'met' if ok else 'MISSED'}**" for text, ok in checks) + "."
+
+
+def publish(heading: str, report: str, update: bool) -> None:
+    """Print ``report``; with ``update``, also make it the ``heading`` section of RESULTS.md."""
+    print(report)
+    if update:
+        replace_section(heading, f"{heading}\n\n{report}")
