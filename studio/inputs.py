@@ -17,8 +17,10 @@ from qualiclip.imaging import MAX_PIXELS, MIN_SIDE, ImageInput
 from .public_errors import user_errors
 
 Loaded = TypeVar("Loaded")
+#: Largest upload accepted (Gradio refuses bigger files before they reach any callback).
+MAX_UPLOAD_MB = 50
 LIMITS_TEXT = (f"Images must be at least {MIN_SIDE}x{MIN_SIDE} px and at most {MAX_PIXELS:,} pixels "
-               "(about 89 megapixels, Pillow's decompression-bomb limit).")
+               f"(about 89 megapixels, Pillow's decompression-bomb limit), in files of at most {MAX_UPLOAD_MB} MB.")
 
 
 def checked_image(**options) -> gr.Image:

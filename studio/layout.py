@@ -14,7 +14,7 @@ from . import batch, content
 from .callbacks import ROBUSTNESS_TAB, SCORE_TAB, Callbacks, compare_columns
 from .explanations import ALL_PAIRS, METHOD_CHOICES
 from .gpu import on_gpu
-from .inputs import checked_image
+from .inputs import MAX_UPLOAD_MB, checked_image
 from .model_slots import Studio
 from .robustness import SWEEP_COLUMNS, degradation_choices
 from .views import NO_SCORE_HTML, pair_chart_label
@@ -23,8 +23,6 @@ EXAMPLES = sorted(str(p) for p in (Path(__file__).parent.parent / "examples").gl
 #: Model-running requests that run at once, all endpoints together (one queue for the model).
 MODEL_CONCURRENCY = 2
 MODEL_QUEUE = {"concurrency_id": "model", "concurrency_limit": MODEL_CONCURRENCY}
-#: Largest upload accepted (Gradio refuses bigger files before they reach any callback).
-MAX_UPLOAD = "50mb"
 #: Format of the pictures the app sends (heatmaps, previews): JPEG encodes several times faster than
 #: Gradio's default WebP at a third of PNG's size.
 DISPLAY_FORMAT = "jpeg"
@@ -159,4 +157,4 @@ def launch(demo: gr.Blocks, **options) -> tuple:
 
     ``show_error=False``: only ``gr.Error`` messages (written for people) reach the client.
     """
-    return demo.launch(css=CSS, show_error=False, max_file_size=MAX_UPLOAD, **options)
+    return demo.launch(css=CSS, show_error=False, max_file_size=f"{MAX_UPLOAD_MB}mb", **options)
