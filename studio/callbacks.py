@@ -21,7 +21,7 @@ from qualiclip.formula import NEGATIVE, POSITIVE, prompt_row
 from qualiclip.imaging import ImageInput, to_uint8_rgb
 from qualiclip.prompts import PromptPair
 
-from . import batch, robustness
+from . import batch, custom_prompts, robustness
 from .analysis import Analysis, AnalysisCache, analyse
 from .explanations import ALL_PAIRS, COMPARE_METHOD, Maps, caption, compute_maps, gallery_items
 from .inputs import load_input
@@ -90,6 +90,31 @@ class Callbacks:
             "model": model.name,
         }
         return gauge_html(score, notice), pair_frame(model.prompt_pairs, probabilities), result
+
+    @guarded
+    def score_custom_pairs(self, image: ImageInput | None, text: str | None
+                           ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+        """Score tab, your own pairs: the gauge of their mean, P(positive) per pair, the result as a dict.
+
+        Scored from the upload's analysis with the model's text tower (no second image forward);
+        a model whose text tower cannot do it says why.
+        """
+        if (reason := custom_prompts.refusal(self.studio)) is not None:
+            raise gr.Error(reason, title="Not available for this model")
+        try:
+            pairs = custom_prompts.parse_pairs(text or "")
+        except ValueError as err:
+            raise gr.Error(str(err), title="Invalid prompt pairs") from err
+        score, probabilities = custom_prompts.score_pairs(self.model, self._analysis(image), pairs)
+        result = {
+            "score": round(score, 4),
+            "label": quality_label(score),
+            "pairs": [{"positive": positive, "negative": negative, "probability": round(p, 4)}
+                      for (positive, negative), p in zip(pairs, probabilities)],
+            "model": self.model.name,
+        }
+        caption = f"mean P(positive) over your {len(pairs)} pair(s), {self.model.name}"
+        return gauge_html(score, caption), pair_frame(pairs, probabilities), result
 
     @guarded
     def explain_image(self, image: ImageInput | None, method: str, pair: int, opacity: float

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from . import batch, content
+from qualiclip.prompts import CLIP_IQA_ATTRIBUTE_PAIRS
+
+from . import batch, content, custom_prompts
 from .callbacks import ROBUSTNESS_TAB, SCORE_TAB, Callbacks, compare_columns
 from .explanations import ALL_PAIRS, METHOD_CHOICES
 from .gpu import on_gpu
@@ -80,6 +82,21 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                 bad_map = gr.Image(label="Towards bad", interactive=False, format=DISPLAY_FORMAT)
                                 bad_caption = gr.Markdown(elem_id="bad-caption")
                         maps = gr.State(time_to_live=SESSION_STATE_TTL_S)
+                        with gr.Accordion("Your own prompt pairs", open=False):
+                            refusal = custom_prompts.refusal(studio)
+                            custom_text = gr.Textbox(
+                                lines=3, max_lines=custom_prompts.MAX_PAIRS, placeholder=custom_prompts.EXAMPLE,
+                                label=f"One antonym pair per line: positive {custom_prompts.SEPARATOR} negative",
+                                info=refusal or "Scored with this model's text tower, from the image already analysed.")
+                            gr.Examples([[custom_prompts.format_pairs(CLIP_IQA_ATTRIBUTE_PAIRS)],
+                                         *([custom_prompts.format_pairs([pair])] for pair in CLIP_IQA_ATTRIBUTE_PAIRS)],
+                                        inputs=custom_text, label="CLIP-IQA's attribute pairs (click to fill in)",
+                                        example_labels=["All six", *map(pair_chart_label, CLIP_IQA_ATTRIBUTE_PAIRS)])
+                            custom_button = gr.Button("Score with these pairs", interactive=refusal is None)
+                            custom_gauge = gr.HTML(elem_id="custom-gauge")
+                            custom_plot = gr.BarPlot(x="pair", y="probability", y_lim=[0, 1], x_label_angle=-30,
+                                                     label="P(positive prompt) per pair of yours", height=260)
+                            custom_json = gr.JSON(label="Result")
                     with gr.Tab(ROBUSTNESS_TAB) as robustness_tab:
                         with gr.Row():
                             degradation = gr.Dropdown(degradation_choices(), value="gaussian_blur",
@@ -154,6 +171,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                            api_name="batch", **MODEL_QUEUE)
         compare_button.click(on_gpu(handlers.compare_models), inputs=image, outputs=[compare_table, compare_gallery],
                              api_name="compare", **MODEL_QUEUE)
+        custom_button.click(on_gpu(handlers.score_custom_pairs), inputs=[image, custom_text],
+                            outputs=[custom_gauge, custom_plot, custom_json], api_name="custom_pairs", **MODEL_QUEUE)
         learn_button.click(on_gpu(handlers.learn_similarities), inputs=[image, learn_degradation, learn_pair],
                            outputs=[learn_plot, learn_table], api_name="similarities", **MODEL_QUEUE)
     return demo

@@ -1,21 +1,25 @@
-"""Models side by side in the app: the multi-model sweep and the Compare tab's heatmaps."""
+"""Models side by side in the app: the multi-model sweep, the Compare tab's heatmaps, prompt pairs of one's own."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
 from scipy import stats
 
 from explain import explain
-from qualiclip import load_model
+from qualiclip import MODELS, WeightsUnavailableError, load_model
 from qualiclip.degradations import DEGRADATIONS, apply_degradation
 from qualiclip.tiny import make_random_checkpoint
-from studio import robustness
+from studio import model_slots, robustness
+from studio.analysis import AnalysisCache
 from studio.callbacks import Callbacks
+from studio.custom_prompts import parse_pairs, score_pairs
 from studio.explanations import COMPARE_OPACITY, Maps
-from studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio
+from studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio, load_studio
 
 LEVELS = [f"L{level}" for level in range(6)]
 
@@ -87,3 +91,61 @@ def test_compare_shows_each_loaded_models_heatmaps(tiny_studio: Studio, second_c
             assert shown[0].shape == (64, 64, 3)
             np.testing.assert_array_equal(shown[0], wanted)
     assert not np.array_equal(gallery[0][0], gallery[2][0])  # two models, two pictures
+
+
+PAIRS_TEXT = "Sharp photo. / Blurry photo.\n\n  Bright photo. /Dark photo.  \nA crisp photo. / A smeared photo."
+PAIRS = (("Sharp photo.", "Blurry photo."), ("Bright photo.", "Dark photo."), ("A crisp photo.", "A smeared photo."))
+
+
+def test_custom_pairs_equal_loading_the_model_with_them(tiny_studio: Studio, tiny_checkpoint: Path, photo_path: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parse_pairs(PAIRS_TEXT) == PAIRS
+    expected = load_model(weights=tiny_checkpoint, prompt_pairs=PAIRS, max_side=CPU_MAX_SIDE).score([photo_path])[0]
+    analysis = AnalysisCache(tiny_studio.primary).get(photo_path)
+    score, probabilities = score_pairs(tiny_studio.primary, analysis, PAIRS)
+    assert score == pytest.approx(expected.score, abs=1e-5)
+    assert probabilities == pytest.approx(expected.pair_probabilities, abs=1e-5)
+    assert score != pytest.approx(analysis.score, abs=1e-4)  # not the model's own pairs
+
+    handlers = Callbacks(tiny_studio)
+    handlers.score_image(photo_path)
+    trunks: list[int] = []
+    original = tiny_studio.primary.trunk
+    monkeypatch.setattr(tiny_studio.primary, "trunk", lambda batch: trunks.append(len(batch)) or original(batch))
+    gauge, chart, result = handlers.score_custom_pairs(photo_path, PAIRS_TEXT)
+    assert trunks == []  # scored from the upload's analysis: no image forward
+    assert result["score"] == pytest.approx(expected.score, abs=5e-5) and f'data-score="{score:.4f}"' in gauge
+    assert chart["pair"].tolist() == ["Sharp photo / Blurry photo", "Bright photo / Dark photo",
+                                      "A crisp photo / A smeared photo"]
+    assert chart["probability"].tolist() == pytest.approx(expected.pair_probabilities, abs=5e-5)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "Write one pair per line"),
+    ("Sharp photo. / Blurry photo.\nJust one prompt.", "Line 2 is not one pair"),
+    ("a / b / c", "Line 1 is not one pair"),
+    ("\n".join(["a / b"] * 17), "at most 16"),
+])
+def test_custom_pairs_that_cannot_be_read_are_refused(tiny_studio: Studio, photo_path: str, text: str,
+                                                      message: str) -> None:
+    with pytest.raises(gr.Error, match=message):
+        Callbacks(tiny_studio).score_custom_pairs(photo_path, text)
+
+
+def test_the_offline_model_says_why_it_cannot_score_custom_pairs(photo_path: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def offline(key: str = "qualiclip", weights=None, **kwargs):
+        if MODELS[key].remote is not None:
+            raise WeightsUnavailableError(f"{key}: no network in this test")
+        return load_model(key, weights, **kwargs)
+
+    monkeypatch.setattr(model_slots, "load_model", offline)
+    studio = load_studio()
+    assert studio.primary.name == model_slots.OFFLINE
+    with pytest.raises(gr.Error) as refused:
+        Callbacks(studio).score_custom_pairs(photo_path, "Sharp photo. / Blurry photo.")
+    assert refused.value.message.startswith(MODELS[model_slots.OFFLINE].title + " cannot score prompt pairs")
+    assert "random orthonormal directions" in refused.value.message and "never trained" in refused.value.message
+    trained = dataclasses.replace(MODELS[model_slots.OFFLINE], no_custom_prompts=None)
+    monkeypatch.setitem(MODELS, model_slots.OFFLINE, trained)  # the flag is data: without it, it scores
+    assert 0.0 <= Callbacks(studio).score_custom_pairs(photo_path, "Sharp photo. / Blurry photo.")[2]["score"] <= 1.0
