@@ -9,7 +9,8 @@ Format (a dict saved with ``torch.save``):
   constant; small models trained here calibrate their own so the softmax does not saturate).
 
 A bare CLIP state dict (no ``clip_model.`` prefix, e.g. open_clip's OpenAI RN50 file) is accepted
-too; its prompt features are then computed by the text tower.
+too; its prompt features are then computed by the text tower, and its logit scale is CLIP's own:
+the exponential of its ``logit_scale`` parameter (100 for OpenAI's weights, the scale CLIP-IQA uses).
 
 A checkpoint is data from anywhere, so reading one checks it the way an upload is checked: only
 dense real tensors, no NaN or infinite value in any of them, and a positive finite logit scale.
@@ -98,11 +99,14 @@ def read_checkpoint(path: str | Path) -> QualityCheckpoint:
     for key in clip_keys + ([PROMPTS_KEY] if PROMPTS_KEY in raw else []):
         _check_tensor(raw[key], key, path)
     prompts = raw.get(PROMPTS_KEY)
+    scale = raw.get(LOGIT_SCALE_KEY, OFFICIAL_LOGIT_SCALE)
+    if not prefix and LOGIT_SCALE_KEY in clip_keys:  # a bare CLIP state dict's own parameter: log(scale)
+        scale = scale.float().exp()
     return QualityCheckpoint(
         arch=str(raw.get(ARCH_KEY, OFFICIAL_ARCH)),
         clip_state={key[len(prefix):]: raw[key] for key in clip_keys},
         prompt_features=None if prompts is None else prompts.float(),
-        logit_scale=_logit_scale(raw.get(LOGIT_SCALE_KEY, OFFICIAL_LOGIT_SCALE), path),
+        logit_scale=_logit_scale(scale, path),
     )
 
 

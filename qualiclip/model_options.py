@@ -2,10 +2,13 @@
 
 ``score``, ``eval`` and ``eval-synthetic`` (and any later command) call :func:`add_model_options`
 and :func:`model_from_options`, so the same flags mean the same thing everywhere, checked the same way.
+A command that compares models (``eval-synthetic``) adds them with ``several=True`` and loads them
+with :func:`models_from_options`.
 """
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -37,9 +40,29 @@ def device_name(text: str) -> str:
     return text
 
 
-def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = None) -> None:
-    """Add ``--model``, ``--weights``, ``--max-side``, ``--device`` and ``--batch-size``."""
-    parser.add_argument("--model", choices=sorted(MODELS), default="qualiclip")
+def named_weights(text: str) -> tuple[str, Path]:
+    """An argparse ``type``: ``NAME=PATH``, a model of ``MODELS`` and the weights file to load it from."""
+    name, equals, path = text.partition("=")
+    if not equals or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {text!r}")
+    if name not in MODELS:
+        raise argparse.ArgumentTypeError(f"unknown model {name!r}; choose from {', '.join(sorted(MODELS))}")
+    return name, Path(path)
+
+
+def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = None, several: bool = False) -> None:
+    """Add ``--model``, ``--weights``, ``--max-side``, ``--device`` and ``--batch-size``.
+
+    ``several``: ``--model`` may be repeated, and ``--weights-for NAME=PATH`` gives each model its file.
+    """
+    if several:
+        parser.add_argument("--model", choices=sorted(MODELS), action="append",
+                            help="a model to evaluate; repeat it to compare models (default: qualiclip)")
+        parser.add_argument("--weights-for", type=named_weights, action="append", default=[], metavar="NAME=PATH",
+                            help="load model NAME from this file (repeatable; NAME is added to the models, "
+                                 "and the tables call it NAME)")
+    else:
+        parser.add_argument("--model", choices=sorted(MODELS), default="qualiclip")
     parser.add_argument("--weights", help="checkpoint file (default: $QUALICLIP_WEIGHTS for qualiclip, "
                                           "then the model's own download or bundled file)")
     parser.add_argument("--max-side", type=at_least(MIN_SIDE, " (the model's smallest side)"), default=max_side,
@@ -52,3 +75,25 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
 def model_from_options(args: argparse.Namespace) -> QualityModel:
     """Load the model that :func:`add_model_options`' flags describe."""
     return load_model(args.model, args.weights, device=args.device, max_side=args.max_side)
+
+
+def models_from_options(args: argparse.Namespace) -> dict[str, QualityModel]:
+    """The models of ``add_model_options(..., several=True)``, by the name the tables use.
+
+    The models are the ``--model`` names and then the ``--weights-for`` ones not listed yet (default:
+    qualiclip). ``--weights FILE`` goes with one model, named after the file as everywhere; more than
+    one model needs ``--weights-for``. A wrong combination is a ``ValueError``.
+    """
+    files: dict[str, Path] = {}
+    for name, path in args.weights_for:
+        if name in files:
+            raise ValueError(f"--weights-for {name} is given twice")
+        files[name] = path
+    names = list(dict.fromkeys([*(args.model or []), *files])) or ["qualiclip"]
+    options = dict(device=args.device, max_side=args.max_side)
+    if args.weights is not None:
+        if len(names) > 1 or files:
+            raise ValueError("--weights goes with one model; give each model its file with --weights-for NAME=PATH")
+        model = load_model(names[0], args.weights, **options)
+        return {model.name: model}
+    return {name: load_model(name, files.get(name), **options) for name in names}

@@ -17,7 +17,7 @@ from .architecture import build_clip, tokenizer
 from .checkpoint import QualityCheckpoint, check_prompt_features, load_clip_state, read_checkpoint
 from .errors import CheckpointError
 from .formula import prompt_count
-from .prompts import PROMPT_PAIRS, PromptPair
+from .prompts import CLIP_IQA_PAIRS, PROMPT_PAIRS, PromptPair
 from .scoring import QualityModel, encode_prompts
 from .weight_files import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights, resolve_weights
 
@@ -35,14 +35,24 @@ def _openai_rn50_weights() -> RemoteWeights:
 BUNDLED_DIR = Path(__file__).with_name("weights")
 
 
+#: Why the bundled offline model cannot score prompts of one's own (see weights/MODEL_CARD.md).
+_OFFLINE_TEXT_TOWER = ("Its prompt features are random orthonormal directions, not text embeddings, and its "
+                       "text tower was never trained, so prompts of your own would mean nothing to it.")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
-    """A named model: what it is and where its weights come from."""
+    """A named model: what it is, where its weights come from and which prompt pairs it scores with."""
 
     name: str
     title: str
     remote: RemoteWeights | None = None
     bundled: Path | None = None
+    #: The antonym pairs of its score (positive first); a checkpoint's stored prompt features are
+    #: used only for the official seven, any other pairs are encoded by the model's text tower.
+    prompt_pairs: tuple[PromptPair, ...] = PROMPT_PAIRS
+    #: Why its text tower cannot score other prompt pairs; None when it can.
+    no_custom_prompts: str | None = None
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -55,13 +65,20 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="clip-iqa",
-            title="Zero-shot CLIP-IQA baseline (OpenAI RN50)",
+            title='CLIP-IQA (zero-shot OpenAI RN50, "Good photo." vs "Bad photo.")',
+            remote=_openai_rn50_weights(),
+            prompt_pairs=CLIP_IQA_PAIRS,
+        ),
+        ModelSpec(
+            name="clip-qualiclip-prompts",
+            title="OpenAI RN50 CLIP, zero-shot, with QualiCLIP's seven prompt pairs (not CLIP-IQA)",
             remote=_openai_rn50_weights(),
         ),
         ModelSpec(
             name="qualiclip-offline",
             title="QualiCLIP-offline (tiny, trained from scratch on CPU by this project; bundled)",
             bundled=BUNDLED_DIR / "qualiclip-offline.pth",
+            no_custom_prompts=_OFFLINE_TEXT_TOWER,
         ),
     )
 }
@@ -99,17 +116,17 @@ def load_model(
     ``weights`` overrides where the named model's file comes from (it may be an official
     checkpoint, a bare CLIP state dict, or one written by this project's training, whose
     architecture is stored inside); the model is then named after that file. ``prompt_pairs``
-    replaces the 7 official pairs; their features are then computed with the model's text tower.
+    replaces the model's own pairs (``MODELS[model].prompt_pairs``); their features are then
+    computed with the model's text tower.
     """
     path = weights_path(model, weights)
     clip, checkpoint = load_clip(path)
-    common = dict(name=model if weights is None else path.name, weights_origin=str(path),
-                  logit_scale=checkpoint.logit_scale, device=device, max_side=max_side)
-    if prompt_pairs is None and checkpoint.prompt_features is not None:
+    pairs = tuple(prompt_pairs or MODELS[model].prompt_pairs)
+    common = dict(name=model if weights is None else path.name, weights_origin=str(path), arch=checkpoint.arch,
+                  logit_scale=checkpoint.logit_scale, prompt_pairs=pairs, device=device, max_side=max_side)
+    if prompt_pairs is None and pairs == PROMPT_PAIRS and checkpoint.prompt_features is not None:
         check_prompt_features(checkpoint.prompt_features, clip.text_projection.shape[1],
                               prompt_count(len(PROMPT_PAIRS)), str(path))
         return QualityModel(clip, checkpoint.prompt_features, **common)
-    pairs = tuple(prompt_pairs or PROMPT_PAIRS)
-    return QualityModel(clip, encode_prompts(clip, tokenizer(checkpoint.arch), pairs),
-                        prompt_pairs=pairs, **common)
+    return QualityModel(clip, encode_prompts(clip, tokenizer(checkpoint.arch), pairs), **common)
 

@@ -1,4 +1,4 @@
-"""QualiCLIP's antonym prompt pairs (positive first), in the order of the official prompt features."""
+"""Antonym prompt pairs (positive first): QualiCLIP's, in the order of the official prompt features, and CLIP-IQA's."""
 from __future__ import annotations
 
 PromptPair = tuple[str, str]
@@ -13,3 +13,15 @@ PROMPT_PAIRS: tuple[PromptPair, ...] = (
     ("Good picture.", "Bad picture."),
 )
 
+#: CLIP-IQA's pair (Wang, Chan, Loy, AAAI 2023): its quality score is P("Good photo.").
+CLIP_IQA_PAIRS: tuple[PromptPair, ...] = (("Good photo.", "Bad photo."),)
+
+#: CLIP-IQA's degradation attributes: its quality pair and five more, in its order (noisiness: "Noisy" first).
+CLIP_IQA_ATTRIBUTE_PAIRS: tuple[PromptPair, ...] = (
+    *CLIP_IQA_PAIRS,
+    ("Bright photo.", "Dark photo."),
+    ("Sharp photo.", "Blurry photo."),
+    ("Noisy photo.", "Clean photo."),
+    ("Colorful photo.", "Dull photo."),
+    ("High contrast photo.", "Low contrast photo."),
+)

@@ -13,7 +13,7 @@ import open_clip
 import torch
 import torch.nn.functional as F
 
-from .architecture import tower_head, tower_trunk
+from .architecture import OFFICIAL_ARCH, tokenizer, tower_head, tower_trunk
 from .errors import QualiCLIPError
 from .formula import OFFICIAL_LOGIT_SCALE, interleave_pairs, quality_from_features
 from .imaging import ImageInput, PreparedImage, normalize, prepare
@@ -45,6 +45,7 @@ class QualityModel:
 
     Runs on CUDA with fp16 autocast (as the official code) or on CPU in float32; the image tower
     is kept in channels-last memory format, which is markedly faster on CPU with identical results.
+    ``arch`` names the architecture config, whose tokenizer :meth:`encode_pairs` uses.
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class QualityModel:
         *,
         name: str,
         weights_origin: str,
+        arch: str = OFFICIAL_ARCH,
         logit_scale: float = OFFICIAL_LOGIT_SCALE,
         prompt_pairs: Sequence[PromptPair] = PROMPT_PAIRS,
         device: torch.device | str | None = None,
@@ -65,6 +67,7 @@ class QualityModel:
         self.prompt_pairs = tuple(prompt_pairs)
         self.prompt_features = F.normalize(prompt_features.float(), dim=-1).to(self.device)
         self.logit_scale = float(logit_scale)
+        self.arch = arch
         self.name = name
         self.weights_origin = weights_origin
         self.max_side = max_side
@@ -117,13 +120,26 @@ class QualityModel:
         with torch.inference_mode(), self.autocast():
             return tower_trunk(self.clip.visual, self.to_model_input(batch))
 
-    def score_trunk(self, trunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`score_batch` from :meth:`trunk`'s output: scores (B,), pair probabilities (B, P),
-        similarities (B, 2P)."""
+    def image_features(self, trunk: torch.Tensor) -> torch.Tensor:
+        """:meth:`trunk`'s output -> (B, D) L2-normalised image embeddings, no autograd."""
         with torch.inference_mode():
             with self.autocast():
                 embeddings = tower_head(self.clip.visual, trunk)
-            features = F.normalize(embeddings.float(), dim=-1)
+            return F.normalize(embeddings.float(), dim=-1)
+
+    def encode_pairs(self, prompt_pairs: Sequence[PromptPair]) -> torch.Tensor:
+        """(2P, D) normalised features of any antonym pairs from this model's text tower, on its device.
+
+        With :meth:`image_features` and :func:`quality_from_features`, this scores an image with other
+        pairs without running the image tower again.
+        """
+        return encode_prompts(self.clip, tokenizer(self.arch), prompt_pairs).to(self.device)
+
+    def score_trunk(self, trunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`score_batch` from :meth:`trunk`'s output: scores (B,), pair probabilities (B, P),
+        similarities (B, 2P)."""
+        features = self.image_features(trunk)
+        with torch.inference_mode():
             scores, pairs = quality_from_features(features, self.prompt_features, self.logit_scale)
             similarities = features @ self.prompt_features.T
         return scores.cpu(), pairs.cpu(), similarities.cpu()

@@ -8,6 +8,7 @@ return empty outputs for no image, so removing the image clears them instead of 
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -20,11 +21,11 @@ from qualiclip.formula import NEGATIVE, POSITIVE, prompt_row
 from qualiclip.imaging import ImageInput, to_uint8_rgb
 from qualiclip.prompts import PromptPair
 
-from . import batch, robustness
-from .analysis import Analysis, AnalysisCache
-from .explanations import Maps, caption, compute_maps
+from . import batch, custom_prompts, robustness
+from .analysis import Analysis, AnalysisCache, analyse
+from .explanations import ALL_PAIRS, COMPARE_METHOD, Maps, caption, compute_maps, gallery_items
 from .inputs import load_input
-from .model_slots import Studio
+from .model_slots import ModelSlot, Studio
 from .public_errors import guarded, user_errors
 from .views import (
     NO_SCORE_HTML,
@@ -63,6 +64,14 @@ class Callbacks:
         """The primary model's analysis of ``image``: decoded, trunk run and scored once per content."""
         return load_input(image, self.analyses.get)
 
+    def _slots(self, progress: gr.Progress) -> tuple[ModelSlot, ...]:
+        """The Compare tab's slots, all resolved: models only they need load now, with a visible status."""
+        for slot in self.studio.slots:
+            if not slot.resolved:
+                progress(None, desc=f"Loading {slot.title} (first use; its weights may download)")
+                slot.resolve()
+        return self.studio.slots
+
     @guarded
     def score_image(self, image: ImageInput | None) -> tuple[str, pd.DataFrame | None, dict[str, Any] | None]:
         """Score tab: gauge HTML, per-pair probabilities (bar chart) and the result as a dict."""
@@ -81,6 +90,31 @@ class Callbacks:
             "model": model.name,
         }
         return gauge_html(score, notice), pair_frame(model.prompt_pairs, probabilities), result
+
+    @guarded
+    def score_custom_pairs(self, image: ImageInput | None, text: str | None
+                           ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+        """Score tab, your own pairs: the gauge of their mean, P(positive) per pair, the result as a dict.
+
+        Scored from the upload's analysis with the model's text tower (no second image forward);
+        a model whose text tower cannot do it says why.
+        """
+        if (reason := custom_prompts.refusal(self.studio)) is not None:
+            raise gr.Error(reason, title="Not available for this model")
+        try:
+            pairs = custom_prompts.parse_pairs(text or "")
+        except ValueError as err:
+            raise gr.Error(str(err), title="Invalid prompt pairs") from err
+        score, probabilities = custom_prompts.score_pairs(self.model, self._analysis(image), pairs)
+        result = {
+            "score": round(score, 4),
+            "label": quality_label(score),
+            "pairs": [{"positive": positive, "negative": negative, "probability": round(p, 4)}
+                      for (positive, negative), p in zip(pairs, probabilities)],
+            "model": self.model.name,
+        }
+        caption = f"mean P(positive) over your {len(pairs)} pair(s), {self.model.name}"
+        return gauge_html(score, caption), pair_frame(pairs, probabilities), result
 
     @guarded
     def explain_image(self, image: ImageInput | None, method: str, pair: int, opacity: float
@@ -136,22 +170,30 @@ class Callbacks:
     @guarded
     def sweep_image(self, image: ImageInput | None, degradation: str, every_type: bool,
                     progress: gr.Progress = gr.Progress()) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-        """Robustness tab sweep: score vs level lines, the score table, and which types do not fall.
+        """Robustness tab sweep, every available model overlaid: score vs level lines (one per model and
+        type), the score table (one row per model and type, with Spearman and the monotone flag), and
+        which series do not fall.
 
-        One batched forward per type (levels 0..5, level 0 shared by all types).
+        The Compare tab's models load on first use, with a visible status. Each type is degraded
+        once; one batched forward per type and model (level 0 once per model).
         """
         analysis = self._analysis(image)
         if not every_type:
             check_degradation(degradation)
         names = list(DEGRADATIONS) if every_type else [degradation]
-        table = robustness.sweep(self.model, analysis.image.array(), names,
+        slots = self._slots(progress)
+        models = {slot.model.name: slot.model for slot in slots if slot.model is not None}
+        table = robustness.sweep(models, analysis.image.array(), names,
                                  lambda index, name: progress((index, len(names)), desc=f"Scoring {name}",
                                                               unit="types"))
-        rising = table.loc[~table["monotone"], "label"].tolist()
-        summary = (f"The score falls monotonically with the level for all {len(table)} type(s)." if not rising else
+        rising = [row.label if len(models) == 1 else f"{row.label} ({row.model})"
+                  for row in table.loc[~table["monotone"]].itertuples()]
+        summary = (f"The score falls monotonically with the level for all {len(table)} series." if not rising else
                    f"**Not monotone** (the score rises somewhere as the level grows): {', '.join(rising)}.")
         if any(not DEGRADATIONS[name].monotone for name in names):
             summary += " Types marked '(original table)' are not ordered by severity by design."
+        if missing := [f"{slot.title} ({slot.reason})" for slot in slots if slot.model is None]:
+            summary += f" Not in this sweep: {'; '.join(missing)}"
         return robustness.sweep_lines(table), table, summary
 
     @guarded
@@ -173,29 +215,29 @@ class Callbacks:
         return table, str(batch.write_csv(table))
 
     @guarded
-    def compare_models(self, image: ImageInput | None, progress: gr.Progress = gr.Progress()) -> pd.DataFrame:
-        """Compare tab: one row per model, scored on the same image, or the reason it is unavailable.
+    def compare_models(self, image: ImageInput | None, progress: gr.Progress = gr.Progress()
+                       ) -> tuple[pd.DataFrame, list[tuple[np.ndarray, str]]]:
+        """Compare tab: one row per model, scored on the same image, or the reason it is unavailable;
+        and each loaded model's "towards good" and "towards bad" maps side by side (a gallery).
 
-        Models only this tab needs load on first use, with a visible status.
+        Models only this tab needs load on first use, with a visible status. Each model runs its
+        trunk once; its maps (Grad-CAM of its score) start from there.
         """
         analysis = self._analysis(image)  # an unusable image fails before any model loads
-        rows = []
-        for slot in self.studio.slots:
-            if not slot.resolved:
-                progress(None, desc=f"Loading {slot.title} (first use; its weights may download)")
-                slot.resolve()
+        rows, gallery = [], []
+        for slot in self._slots(progress):
             row: dict[str, Any] = {"model": slot.title, "status": "loaded" if slot.model else "unavailable"}
             if slot.model is None:
                 rows.append({**row, "score": None, "label": "", "details": slot.reason})
                 continue
-            if slot.model is self.model:
-                scores, pairs, _ = analysis.scores
-            else:
-                scores, pairs, _ = slot.model.score_batch(load_input(image, slot.model.prepare).pixels[None])
+            own = analysis if slot.model is self.model else load_input(image, functools.partial(analyse, slot.model))
+            scores, pairs, _ = own.scores
             rows.append({**row, "score": round(float(scores[0]), 4), "label": quality_label(float(scores[0])),
                          "details": f"weights: {Path(slot.model.weights_origin).name}",
                          **pair_columns(slot.model.prompt_pairs, pairs[0].tolist())})
-        return pd.DataFrame(rows, columns=compare_columns(self.model.prompt_pairs))
+            progress(None, desc=f"Heatmaps of {slot.title}")
+            gallery += gallery_items(slot.model.name, compute_maps(slot.model, own, COMPARE_METHOD, ALL_PAIRS))
+        return pd.DataFrame(rows, columns=compare_columns(self.model.prompt_pairs)), gallery
 
     @guarded
     def learn_similarities(self, image: ImageInput | None, degradation: str, pair: int

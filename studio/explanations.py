@@ -20,6 +20,8 @@ from .views import for_display
 METHOD_CHOICES = (("Grad-CAM", "gradcam"), ("Grad-CAM++", "gradcam++"),
                   ("Attention map (gradient-free)", "attention"))
 ALL_PAIRS = -1
+#: The maps the Compare tab shows for every model: Grad-CAM of its score, at this opacity.
+COMPARE_METHOD, COMPARE_OPACITY = "gradcam", 0.5
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,9 @@ def caption(heat: Heatmap, towards: str) -> str:
     if heat.empty:
         return f"**Towards {towards}** ({heat.label}): **{NO_EVIDENCE}**. The image shows no such region."
     return f"**Towards {towards}** ({heat.label}): the warmer the colour, the stronger the evidence."
+
+
+def gallery_items(model: str, maps: Maps, opacity: float = COMPARE_OPACITY) -> list[tuple[np.ndarray, str]]:
+    """A model's two overlays with short plain-text captions, for a gallery that puts several models side by side."""
+    return [(overlay, f"{model}: towards {towards} ({heat.label})" + (f"; {NO_EVIDENCE}" if heat.empty else ""))
+            for overlay, heat, towards in zip(maps.overlays(opacity), (maps.positive, maps.negative), ("good", "bad"))]

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from . import batch, content
+from qualiclip.prompts import CLIP_IQA_ATTRIBUTE_PAIRS
+
+from . import batch, content, custom_prompts
 from .callbacks import ROBUSTNESS_TAB, SCORE_TAB, Callbacks, compare_columns
 from .explanations import ALL_PAIRS, METHOD_CHOICES
 from .gpu import on_gpu
@@ -78,6 +80,21 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                 bad_map = gr.Image(label="Towards bad", interactive=False, format=DISPLAY_FORMAT)
                                 bad_caption = gr.Markdown(elem_id="bad-caption")
                         maps = gr.State(time_to_live=SESSION_STATE_TTL_S)
+                        with gr.Accordion("Your own prompt pairs", open=False):
+                            refusal = custom_prompts.refusal(studio)
+                            custom_text = gr.Textbox(
+                                lines=3, max_lines=custom_prompts.MAX_PAIRS, placeholder=custom_prompts.EXAMPLE,
+                                label=f"One antonym pair per line: positive {custom_prompts.SEPARATOR} negative",
+                                info=refusal or "Scored with this model's text tower, from the image already analysed.")
+                            gr.Examples([[custom_prompts.format_pairs(CLIP_IQA_ATTRIBUTE_PAIRS)],
+                                         *([custom_prompts.format_pairs([pair])] for pair in CLIP_IQA_ATTRIBUTE_PAIRS)],
+                                        inputs=custom_text, label="CLIP-IQA's attribute pairs (click to fill in)",
+                                        example_labels=["All six", *map(pair_chart_label, CLIP_IQA_ATTRIBUTE_PAIRS)])
+                            custom_button = gr.Button("Score with these pairs", interactive=refusal is None)
+                            custom_gauge = gr.HTML(elem_id="custom-gauge")
+                            custom_plot = gr.BarPlot(x="pair", y="probability", y_lim=[0, 1], x_label_angle=-30,
+                                                     label="P(positive prompt) per pair of yours", height=260)
+                            custom_json = gr.JSON(label="Result")
                     with gr.Tab(ROBUSTNESS_TAB) as robustness_tab:
                         with gr.Row():
                             degradation = gr.Dropdown(degradation_choices(), value="gaussian_blur",
@@ -90,11 +107,13 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         degraded_image = gr.Image(label="Degraded image", interactive=False, format=DISPLAY_FORMAT)
                         with gr.Row():
                             every_type = gr.Checkbox(label="Sweep every type (about 25x longer)")
-                            sweep_button = gr.Button("Sweep levels 0-5", variant="primary")
+                            sweep_button = gr.Button("Sweep levels 0-5 with every model", variant="primary")
                         sweep_summary = gr.Markdown()
-                        sweep_plot = gr.LinePlot(x="level", y="score", color="type", label="Score vs level")
+                        sweep_plot = gr.LinePlot(x="level", y="score", color="series",
+                                                 label="Score vs level (one line per model and type)")
                         sweep_table = gr.Dataframe(label="Scores per level", headers=SWEEP_COLUMNS, interactive=False,
-                                                   column_widths=["180px", *["70px"] * 6, "100px", "180px"])
+                                                   column_widths=["140px", "180px", *["70px"] * 6, "90px", "100px",
+                                                                  "180px"])
                     with gr.Tab("Batch"):
                         files = gr.File(file_count="multiple", label="Image files", type="filepath")
                         batch_button = gr.Button("Score all files", variant="primary")
@@ -105,11 +124,14 @@ def build_demo(studio: Studio) -> gr.Blocks:
                             column_widths=["72px", "160px", "80px", "100px", "220px", *["100px"] * len(pairs)])
                         csv_file = gr.File(label="Download CSV")
                     with gr.Tab("Compare models"):
-                        gr.Markdown("The same image under every model this app knows; unavailable ones say why.")
+                        gr.Markdown("The same image under every model this app knows; unavailable ones say why. "
+                                    "Below, what pulls each model's score towards good and towards bad.")
                         compare_button = gr.Button("Compare on this image", variant="primary")
                         compare_table = gr.Dataframe(
                             label="Models", headers=compare_columns(pairs), interactive=False, wrap=True,
                             column_widths=["160px", "100px", "70px", "90px", "300px", *["100px"] * len(pairs)])
+                        compare_gallery = gr.Gallery(label="Heatmaps per model (Grad-CAM of its score)", columns=2,
+                                                     format=DISPLAY_FORMAT, interactive=False)
                     with gr.Tab("Learn"):
                         gr.Markdown(content.learn_markdown(studio.primary.logit_scale), latex_delimiters=[
                             {"left": "$$", "right": "$$", "display": True},
@@ -145,8 +167,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
                            outputs=[sweep_plot, sweep_table, sweep_summary], api_name="sweep", **MODEL_QUEUE)
         batch_button.click(on_gpu(handlers.batch_score), inputs=files, outputs=[batch_table, csv_file],
                            api_name="batch", **MODEL_QUEUE)
-        compare_button.click(on_gpu(handlers.compare_models), inputs=image, outputs=compare_table,
+        compare_button.click(on_gpu(handlers.compare_models), inputs=image, outputs=[compare_table, compare_gallery],
                              api_name="compare", **MODEL_QUEUE)
+        custom_button.click(on_gpu(handlers.score_custom_pairs), inputs=[image, custom_text],
+                            outputs=[custom_gauge, custom_plot, custom_json], api_name="custom_pairs", **MODEL_QUEUE)
         learn_button.click(on_gpu(handlers.learn_similarities), inputs=[image, learn_degradation, learn_pair],
                            outputs=[learn_plot, learn_table], api_name="similarities", **MODEL_QUEUE)
     return demo

@@ -29,7 +29,7 @@ GPU_MAX_SIDE = 2048
 OFFICIAL = "qualiclip"
 BASELINE = "clip-iqa"
 OFFLINE = "qualiclip-offline"
-#: Models shown side by side on the Compare tab, in this order.
+#: Models shown side by side (Compare tab, sweeps), in this order.
 COMPARED = (OFFICIAL, BASELINE, OFFLINE)
 
 
@@ -43,7 +43,7 @@ def public_reason(error: QualiCLIPError) -> str:
 
 
 class ModelSlot:
-    """A model of the Compare tab: loaded (once) when first needed, or the reason it cannot be.
+    """A model of the Compare tab and the sweeps: loaded (once) when first needed, or the reason it cannot be.
 
     ``reason`` is the plain sentence users see; ``detail`` is the full error (URLs, cache paths) for
     the server's log and start-up messages only. A slot made with ``model`` or ``reason`` is
@@ -77,7 +77,7 @@ class ModelSlot:
 
 @dataclass(frozen=True)
 class Studio:
-    """The model every tab uses, the banner explaining it, and the Compare tab's slots."""
+    """The model every tab uses, the banner explaining it, and the slots of the models compared side by side."""
 
     primary: QualityModel
     banner: str

@@ -75,3 +75,22 @@ def test_batch_with_a_bad_file(client: Client, photo_file: str, tmp_path: Path) 
     assert 0.0 <= float(frame["score"][0]) <= 1.0
     csv = pd.read_csv(csv_path)
     assert csv["file"].tolist() == ["astronaut.png", "broken.png"] and csv["score"].isna().tolist() == [False, True]
+
+
+def test_compare_gives_each_models_heatmaps(client: Client, photo_file: str) -> None:
+    table, gallery = client.predict(handle_file(photo_file), api_name="/compare")
+    frame = pd.DataFrame(table["data"], columns=table["headers"])
+    assert frame["status"].tolist() == ["loaded"] and len(gallery) == 2
+    assert [item["caption"].split(": towards ")[1].split()[0] for item in gallery] == ["good", "bad"]
+    assert Image.open(gallery[0]["image"]).size == Image.open(photo_file).size
+
+
+def test_custom_pairs(client: Client, photo_file: str) -> None:
+    pairs = "Sharp photo. / Blurry photo.\nBright photo. / Dark photo."
+    gauge, chart, result = client.predict(handle_file(photo_file), pairs, api_name="/custom_pairs")
+    assert [(pair["positive"], pair["negative"]) for pair in result["pairs"]] == [
+        ("Sharp photo.", "Blurry photo."), ("Bright photo.", "Dark photo.")]
+    assert [row[1] for row in chart["data"]] == [pair["probability"] for pair in result["pairs"]]
+    assert f'data-score="{result["score"]:.4f}"' in gauge
+    with pytest.raises(AppError, match="Line 1 is not one pair"):
+        client.predict(handle_file(photo_file), "no separator here", api_name="/custom_pairs")

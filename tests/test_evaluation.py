@@ -27,6 +27,8 @@ from qualiclip.evaluation import (
 )
 from qualiclip.imaging import PreparedImage, prepare
 from qualiclip.scoring import QualityModel, QualityScore
+from qualiclip.tables import read_rows
+from qualiclip.tiny import make_random_checkpoint
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -128,6 +130,105 @@ def test_eval_synthetic_cli_prints_and_writes_table(tiny_checkpoint, tmp_path, p
     assert [r["distortion"] for r in rows] == ["jpeg", "gaussian_blur", "overall"]
     assert -1.0 <= float(rows[-1]["spearman"]) <= 1.0
     assert "overall" in capsys.readouterr().out
+
+
+# -- several models side by side ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def second_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_random_checkpoint(tmp_path_factory.mktemp("second") / "other.pth", seed=1)
+
+
+@pytest.fixture
+def held_out(tmp_path: Path, photo: np.ndarray) -> Path:
+    folder = tmp_path / "held"
+    folder.mkdir()
+    Image.fromarray(photo[:80, :96]).save(folder / "one.png")
+    Image.fromarray(photo[40:120, 8:104]).save(folder / "=two.png")  # a name a spreadsheet would run
+    return folder
+
+
+def _compare_argv(folder: Path, first: Path, second: Path, *outputs: str) -> list[str]:
+    return ["eval-synthetic", str(folder), "--model", "qualiclip", "--model", "clip-iqa",
+            "--weights-for", f"qualiclip={first}", "--weights-for", f"clip-iqa={second}",
+            "--types", "jpeg", "gaussian_blur", *outputs]
+
+
+def test_eval_synthetic_compares_models(tiny_checkpoint, second_tiny, held_out, tmp_path, capsys) -> None:
+    summary, scores, plot = tmp_path / "summary.csv", tmp_path / "scores.csv", tmp_path / "figure.png"
+    argv = _compare_argv(held_out, tiny_checkpoint, second_tiny,
+                         "--csv", str(summary), "--scores", str(scores), "--plot", str(plot))
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("qualiclip\ndistortion") and "\n\nclip-iqa\ndistortion" in out
+    combined = out.split("\ncombined\n")[1].splitlines()
+    assert combined[0].split() == ["qualiclip", "clip-iqa"] and [line.split()[0] for line in combined[2:]] == [
+        "jpeg", "gaussian_blur", "overall"]
+    rows = list(csv.DictReader(summary.open()))
+    assert [(r["model"], r["distortion"]) for r in rows] == [
+        (model, kind) for model in ("qualiclip", "clip-iqa") for kind in ("jpeg", "gaussian_blur", "overall")]
+    for model, weights in (("qualiclip", tiny_checkpoint), ("clip-iqa", second_tiny)):  # each as if run alone
+        alone = tmp_path / f"{model}.csv"
+        assert main(["eval-synthetic", str(held_out), "--model", model, "--weights", str(weights),
+                     "--types", "jpeg", "gaussian_blur", "--csv", str(alone)]) == 0
+        assert [{k: v for k, v in r.items() if k != "model"} for r in rows if r["model"] == model] == list(
+            csv.DictReader(alone.open()))
+    assert float(rows[2]["spearman"]) != float(rows[5]["spearman"])  # two different models
+    levels = list(read_rows(scores.open()))
+    assert len(levels) == 2 * 2 * 2 * 6 and {r["image"] for r in levels} == {"one.png", "=two.png"}
+    assert "'=two.png" in scores.read_text()  # escaped in the file, read back as it is
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
+
+
+def test_eval_synthetic_resumes_from_its_scores_file(tiny_checkpoint, second_tiny, held_out, tmp_path, capsys,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    scores, summary = tmp_path / "scores.csv", tmp_path / "summary.csv"
+    argv = _compare_argv(held_out, tiny_checkpoint, second_tiny, "--scores", str(scores), "--csv", str(summary))
+    calls: list[int] = []
+    original = QualityModel.score
+
+    def counted(self, images, *args, **kwargs):
+        calls.append(len(images))
+        if len(calls) == 6:  # Ctrl-C during the 6th series: the 2nd of clip-iqa
+            raise KeyboardInterrupt
+        return original(self, images, *args, **kwargs)
+
+    monkeypatch.setattr(QualityModel, "score", counted)
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"interrupted; 1 of 4 series scored by clip-iqa (model 2 of 2); {scores} keeps them "
+        "and a rerun goes on from there")
+    lines = scores.read_text().splitlines()
+    assert len(lines) == 1 + 5 * 6
+    scores.write_text("\n".join(lines[:-3]) + "\n")  # and a series cut short: its levels 3..5 are missing
+    calls.clear()
+    assert main(argv) == 0
+    assert calls == [3, 6, 6, 6]  # the cut series' 3 missing levels, then clip-iqa's 3 series left
+    keys = [(r["model"], r["image"], r["distortion"], r["level"]) for r in read_rows(scores.open())]
+    assert len(keys) == len(set(keys)) == 48
+    resumed = summary.read_text()
+    calls.clear()
+    assert main(argv) == 0 and calls == []  # everything is in the file
+    assert summary.read_text() == resumed
+    scores.unlink()
+    monkeypatch.setattr(QualityModel, "score", original)
+    assert main(argv) == 0 and summary.read_text() == resumed  # the same table as one uninterrupted run
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--model", "qualiclip", "--model", "clip-iqa", "--weights", "x.pth"], "--weights goes with one model"),
+    (["--weights", "x.pth", "--weights-for", "clip-iqa=y.pth"], "--weights goes with one model"),
+    (["--weights-for", "clip-iqa=x.pth", "--weights-for", "clip-iqa=y.pth"], "--weights-for clip-iqa is given twice"),
+])
+def test_eval_synthetic_model_choices_that_conflict(options, message, held_out, capsys) -> None:
+    assert main(["eval-synthetic", str(held_out), *options]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
+
+
+def test_weights_for_names_a_known_model(held_out, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["eval-synthetic", str(held_out), "--weights-for", "nope=x.pth"])
+    assert exited.value.code == 2 and "unknown model 'nope'" in capsys.readouterr().err
 
 
 # -- MOS evaluation -----------------------------------------------------------------------------

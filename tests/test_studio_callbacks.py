@@ -180,7 +180,7 @@ def test_sweep_one_type_is_one_batched_forward(handlers: Callbacks, tiny_studio:
                                                count_forwards: list[int]) -> None:
     lines, table, summary = handlers.sweep_image(photo_path, "jpeg", False)
     assert count_forwards == [6]
-    assert list(table.columns) == ["label", "L0", "L1", "L2", "L3", "L4", "L5", "monotone", "type"]
+    assert list(table.columns) == ["model", "label", "L0", "L1", "L2", "L3", "L4", "L5", "spearman", "monotone", "type"]
     assert table["type"].tolist() == ["jpeg"]
     assert len(lines) == 6 and lines["level"].tolist() == ["0", "1", "2", "3", "4", "5"]
     pristine = np.asarray(Image.open(photo_path), np.float32) / 255
@@ -245,7 +245,7 @@ def test_compare_tab_loads_its_models_on_first_use(tiny_checkpoint: Path, photo_
                         ModelSpec(model_slots.OFFLINE, "Bundled offline", bundled=tiny_checkpoint))
     studio = load_studio()
     assert loads == ["qualiclip", "qualiclip-offline"]  # start-up: the primary model only
-    table = Callbacks(studio).compare_models(photo_path)
+    table, _ = Callbacks(studio).compare_models(photo_path)
     assert loads == ["qualiclip", "qualiclip-offline", "clip-iqa"]
     assert table["status"].tolist() == ["unavailable", "unavailable", "loaded"]
     assert "could not be downloaded" in table["details"][1]
@@ -256,7 +256,7 @@ def test_compare_tab_loads_its_models_on_first_use(tiny_checkpoint: Path, photo_
 def test_compare_models_shows_unavailable_models(handlers: Callbacks, photo_path: str, tiny_studio: Studio) -> None:
     slots = (ModelSlot("qualiclip", "Official", reason="offline: no weights"),
              ModelSlot("tiny", "Tiny", model=tiny_studio.primary))
-    table = Callbacks(Studio(tiny_studio.primary, "", slots)).compare_models(photo_path)
+    table, _ = Callbacks(Studio(tiny_studio.primary, "", slots)).compare_models(photo_path)
     assert table["model"].tolist() == ["Official", "Tiny"]
     assert table["status"].tolist() == ["unavailable", "loaded"]
     assert table["details"][0] == "offline: no weights" and pd.isna(table["score"][0])

@@ -1,6 +1,7 @@
 """Sub-commands ``eval-synthetic`` (known distortion levels) and ``eval`` (against a MOS table).
 
-    python -m qualiclip eval-synthetic --weights W FOLDER [--csv OUT] [--types T ...]
+    python -m qualiclip eval-synthetic FOLDER [--model M ...] [--weights-for NAME=PATH ...] [--csv OUT]
+        [--scores LEVELS.csv] [--plot PNG] [--types T ...]
     python -m qualiclip eval --weights W --images DIR --mos CSV [--image-col C --mos-col C] [--out scores.csv]
 """
 from __future__ import annotations
@@ -12,21 +13,27 @@ from typing import TextIO
 
 from ..errors import QualiCLIPError
 from ..files import find_images
-from ..model_options import add_model_options, model_from_options
+from ..imaging import prepare
+from ..model_options import add_model_options, model_from_options, models_from_options
 from ..tables import check_writable
+from .comparison import format_comparison, score_models, write_comparison_csv
 from .mos import correlate, read_mos_table, score_mos_dataset
-from .plots import plot_mos_scatter
-from .synthetic import format_table, score_synthetic, summarize, write_summary_csv
+from .plots import plot_level_curves, plot_mos_scatter
+from .synthetic import format_table, summarize, write_summary_csv
 
 
 def add_eval_parsers(commands: argparse._SubParsersAction) -> None:
     """Register ``eval-synthetic`` and ``eval``."""
     synthetic = commands.add_parser("eval-synthetic", help="Spearman/ranking accuracy over distortion levels 0..5")
     synthetic.add_argument("folder", help="folder of pristine held-out images")
-    synthetic.add_argument("--csv", help="write the per-type table here")
+    synthetic.add_argument("--csv", help="write the per-type table here (with several models: all of them, "
+                                         "a model column first)")
+    synthetic.add_argument("--scores", help="every (model, image, type, level) score, appended as it comes; "
+                                            "a rerun skips the rows already there")
+    synthetic.add_argument("--plot", help="PNG of each model's mean score (+-1 std) against the level, per type")
     synthetic.add_argument("--types", nargs="+", help="distortion types (default: every monotone type)")
     synthetic.add_argument("--seed", type=int, default=0)
-    add_model_options(synthetic)
+    add_model_options(synthetic, several=True)
     synthetic.set_defaults(handler=run_eval_synthetic)
 
     mos = commands.add_parser("eval", help="SRCC/PLCC against a MOS table (KonIQ, CLIVE, SPAQ layouts)")
@@ -44,24 +51,37 @@ def run_eval_synthetic(args: argparse.Namespace, out: TextIO | None = None, err:
     """The ``eval-synthetic`` sub-command; returns the exit status (Ctrl-C: see :func:`qualiclip.cli.main`)."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        if args.csv:
-            check_writable(args.csv)
+        for output in (args.csv, args.scores, args.plot):
+            if output:
+                check_writable(output)
         found = find_images([args.folder])
         for line in found.notices():
             print(line, file=err)
         if not found.images:
             raise ValueError(f"no images in {args.folder}")
-        model = model_from_options(args)
-        images = {str(p.relative_to(args.folder)): model.prepare(p) for p in found.images}
-        records = score_synthetic(model, images, args.types, seed=args.seed, progress=True)
+        models = models_from_options(args)
+        for name, model in models.items():
+            print(f"model: {model.description}" if name == model.name else f"model {name}: {model.description}",
+                  file=err)
+        images = {str(p.relative_to(args.folder)): prepare(p, args.max_side) for p in found.images}
+        records = score_models(models, images, args.types, args.seed, args.scores, progress=True)
     except (QualiCLIPError, ValueError, KeyError) as error:
         print(f"error: {error}", file=err)
         return 2
-    summaries = summarize(records)
-    print(f"model: {model.description}", file=err)
-    print(format_table(summaries), file=out)
-    if args.csv:
-        write_summary_csv(args.csv, summaries)
+    summaries = {name: summarize(table) for name, table in records.items()}
+    if len(summaries) == 1:
+        [table] = summaries.values()
+        print(format_table(table), file=out)
+        if args.csv:
+            write_summary_csv(args.csv, table)
+    else:
+        for name, table in summaries.items():
+            print(f"{name}\n{format_table(table)}\n", file=out)
+        print(f"combined\n{format_comparison(summaries)}", file=out)
+        if args.csv:
+            write_comparison_csv(args.csv, summaries)
+    if args.plot:
+        plot_level_curves(records, args.plot)
     return 0
 
 

@@ -5,14 +5,15 @@ report the Spearman correlation between level and score (computed per image over
 then averaged over images; a constant score counts as 0, i.e. no ranking information) and the
 pairwise ranking accuracy over all level pairs of the same image (ties count 1/2). "overall" is
 the mean over types. Stochastic types replay one random stream at every level, so levels differ
-only in severity.
+only in severity; the stream of a series follows ``seed`` and the positions of its image and type
+in the run, so a run resumed from known scores (``done``) must list the same images and types.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Mapping, Protocol, Sequence
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
 
 import numpy as np
 import torch
@@ -54,25 +55,44 @@ class TypeSummary:
     images: int
 
 
-def level_series(image: PreparedImage, name: str, seed: int | Sequence[int]) -> list[torch.Tensor]:
-    """The image at levels 0..5 of ``name`` as (3, H, W) tensors, one random stream replayed."""
-    return [to_chw(level) for level in degraded_series(image.array(), name, ALL_LEVELS, seed)]
+#: A level of a series: (image, distortion, level).
+LevelKey = tuple[str, str, int]
+
+
+def level_series(image: PreparedImage, name: str, seed: int | Sequence[int],
+                 levels: Sequence[int] = ALL_LEVELS) -> list[torch.Tensor]:
+    """The image at ``levels`` of ``name`` as (3, H, W) tensors, one random stream replayed."""
+    return [to_chw(level) for level in degraded_series(image.array(), name, levels, seed)]
 
 
 def score_synthetic(model: Scorer, images: Mapping[str, PreparedImage], types: Sequence[str] | None = None,
-                    seed: int = 0, progress: bool = False) -> list[LevelScore]:
+                    seed: int = 0, progress: bool = False, done: Mapping[LevelKey, float] | None = None,
+                    on_series: Callable[[list[LevelScore]], None] | None = None,
+                    desc: str | None = None) -> list[LevelScore]:
     """Score every image at every level of every type (default: the monotone types).
 
-    Ctrl-C raises :class:`~qualiclip.errors.Interrupted` saying how many series were scored.
+    ``done``: scores already known (e.g. read back from a file); those levels are not scored again
+    and are returned without similarities. ``on_series`` receives each series' newly scored records
+    as soon as they exist (to save them). ``desc`` labels the progress bar. Ctrl-C raises
+    :class:`~qualiclip.errors.Interrupted` saying how many series were scored.
     """
     types = tuple(types or degradation_names(monotone_only=True))
+    done = done or {}
     jobs = [(i, name, j, kind) for i, name in enumerate(images) for j, kind in enumerate(types)]
     records: list[LevelScore] = []
     try:
-        for i, name, j, kind in tqdm(jobs, unit="series", disable=not progress):
-            series = level_series(images[name], kind, seed=(seed, i, j))
-            for level, result in zip(ALL_LEVELS, model.score(series, batch_size=len(ALL_LEVELS))):
-                records.append(LevelScore(name, kind, level, result.score, result.similarities))
+        for i, name, j, kind in tqdm(jobs, unit="series", desc=desc, disable=not progress):
+            todo = [level for level in ALL_LEVELS if (name, kind, level) not in done]
+            new: list[LevelScore] = []
+            if todo:
+                series = level_series(images[name], kind, (seed, i, j), todo)
+                results = model.score(series, batch_size=len(ALL_LEVELS))
+                new = [LevelScore(name, kind, level, r.score, r.similarities) for level, r in zip(todo, results)]
+                if on_series is not None:
+                    on_series(new)
+            scored = {record.level: record for record in new}
+            records += [scored.get(level) or LevelScore(name, kind, level, done[name, kind, level], ())
+                        for level in ALL_LEVELS]
     except KeyboardInterrupt as stop:
         raise Interrupted(f"{len(records) // len(ALL_LEVELS)} of {len(jobs)} series scored") from stop
     return records
@@ -119,11 +139,20 @@ def format_table(summaries: Sequence[TypeSummary]) -> str:
     return "\n".join(lines)
 
 
+#: Columns of a per-type results table (:func:`summary_cells`).
+SUMMARY_COLUMNS = ("distortion", "spearman", "pairwise_accuracy", "images")
+
+
+def summary_cells(summary: TypeSummary) -> list[object]:
+    """One :data:`SUMMARY_COLUMNS` row: numbers stay numbers (rounded to 4 decimals)."""
+    return [summary.distortion, round(summary.spearman, 4), round(summary.pairwise_accuracy, 4), summary.images]
+
+
 def write_summary_csv(path: str | Path, summaries: Sequence[TypeSummary]) -> Path:
     """Per-type results as CSV (overall last); numbers stay numbers, names are escaped (:mod:`qualiclip.tables`)."""
     with Path(path).open("w", newline="") as handle:
         writer = CsvWriter(handle)
-        writer.writerow(["distortion", "spearman", "pairwise_accuracy", "images"])
+        writer.writerow(SUMMARY_COLUMNS)
         for s in summaries:
-            writer.writerow([s.distortion, round(s.spearman, 4), round(s.pairwise_accuracy, 4), s.images])
+            writer.writerow(summary_cells(s))
     return Path(path)

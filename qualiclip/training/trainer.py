@@ -176,7 +176,7 @@ class Trainer:
         start = load_start(config.init, config.arch, config.prompts, config.seed)
         self.arch, self.initial_scale = start.arch, start.logit_scale
         self.model = QualityModel(start.clip, start.prompt_features, name="training", weights_origin=config.init,
-                                  logit_scale=start.logit_scale, device=self.device)
+                                  arch=start.arch, logit_scale=start.logit_scale, device=self.device)
         self.clip = self.model.clip
         self.clip.requires_grad_(False)
         self.clip.visual.requires_grad_(True)
