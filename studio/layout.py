@@ -107,7 +107,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                             column_widths=["72px", "160px", "80px", "100px", "220px", *["100px"] * len(pairs)])
                         csv_file = gr.File(label="Download CSV")
                     with gr.Tab("Compare models"):
-                        gr.Markdown("The same image under every model this app knows; unavailable ones say why.")
+                        gr.Markdown("The same image under every model this app knows; unavailable ones say why. "
+                                    "QualiCLIP+ rows score with pyiqa's formula (cosines x about 50, not 100).")
                         compare_button = gr.Button("Compare on this image", variant="primary")
                         compare_table = gr.Dataframe(
                             label="Models", headers=compare_columns(pairs), interactive=False, wrap=True,
