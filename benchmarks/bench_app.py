@@ -14,7 +14,7 @@ other processes hits both alike; the median of the per-trial ratios is reported.
 ``python app.py`` offline as in production (the bundled
 offline model, official weights unavailable) until its first ``/score`` is answered.
 
-    python benchmarks/bench_app.py [--trials 5] [--root OTHER_CHECKOUT] [--update-results]
+    python -m benchmarks.bench_app [--trials 5] [--root OTHER_CHECKOUT] [--update-results]
 """
 from __future__ import annotations
 
@@ -32,16 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
+import torch
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from benchmarks.results_file import replace_section
+from qualiclip import load_model
+from qualiclip.tiny import make_random_checkpoint
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-from gradio_client import Client, handle_file  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from benchmarks.results_file import replace_section  # noqa: E402
-from qualiclip import load_model  # noqa: E402
-from qualiclip.tiny import make_random_checkpoint  # noqa: E402
 
 SECTION = "## App latency and start-up (benchmarks/bench_app.py)"
 WEIGHTS_ENV = "QUALICLIP_STUDIO_WEIGHTS"
