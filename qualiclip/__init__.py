@@ -13,6 +13,7 @@ torch.hub entries of ``hubconf.py`` return).
 from .errors import (
     CheckpointError,
     ImageLoadError,
+    MissingDependencyError,
     QualiCLIPError,
     WeightsUnavailableError,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "FORMULAS",
     "ImageLoadError",
     "MODELS",
+    "MissingDependencyError",
     "OFFICIAL_LOGIT_SCALE",
     "PROMPT_PAIRS",
     "PreparedImage",

@@ -5,7 +5,7 @@ and, after a large block is freed, raises its mmap threshold so later image-size
 from those arenas and stay there. Measured with ``benchmarks/load_check.py`` (RN50, 2 cores): RSS
 grew by 60-140 MB over 100 sequential requests and idled at 1.9 GB; with at most two arenas and a
 fixed 1 MB mmap threshold (large buffers go straight back to the system) it grew by 4 MB and idled
-at 1.4 GB. Only the process's owner (``app.py``) should call this; elsewhere (other libcs) it does nothing.
+at 1.4 GB. Only the process's owner (:mod:`studio.serve`) should call this; elsewhere (other libcs) it does nothing.
 """
 from __future__ import annotations
 
