@@ -5,9 +5,10 @@ The contract is the official hubconf's: ``forward`` takes CLIP-normalised (B, 3,
 resolution and returns (B,) scores in [0, 1], **higher is better** (as a loss, minimise
 ``1 - score``). Nothing inside switches gradients off or picks a precision: under ``torch.no_grad()``
 a call is plain inference; with gradients on, the score is differentiable with respect to the
-input; under ``torch.autocast`` the towers run in its precision (the formula itself always runs in
-float32 or above). The CLIP model stays in eval mode whatever ``.train()`` says, so BatchNorm uses
-its stored statistics and an image's score never depends on the rest of its batch.
+input; under ``torch.autocast`` the towers and the cosines run in its precision, as in the official
+code (otherwise the formula runs in float32, or float64 for a float64 module). The CLIP model stays
+in eval mode whatever ``.train()`` says, so BatchNorm uses its stored statistics and an image's
+score never depends on the rest of its batch.
 """
 from __future__ import annotations
 
