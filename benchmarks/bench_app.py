@@ -18,7 +18,7 @@ other processes hits both alike; the median of the per-trial ratios is reported.
 ``python app.py`` offline as in production (the bundled
 offline model, official weights unavailable) until its first ``/score`` is answered.
 
-    python benchmarks/bench_app.py [--trials 5] [--root OTHER_CHECKOUT] [--update-results]
+    python -m benchmarks.bench_app [--trials 5] [--root OTHER_CHECKOUT] [--update-results]
 """
 from __future__ import annotations
 
@@ -32,19 +32,17 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import torch
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from benchmarks.app_process import start_app, stop
+from benchmarks.results_file import publish, targets_line
+from qualiclip import load_model
+from qualiclip.tiny import make_random_checkpoint
+from studio.background_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-from gradio_client import Client, handle_file  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from benchmarks.app_process import start_app, stop  # noqa: E402
-from benchmarks.results_file import publish, targets_line  # noqa: E402
-from qualiclip import load_model  # noqa: E402
-from qualiclip.tiny import make_random_checkpoint  # noqa: E402
-from studio.background_server import free_port  # noqa: E402
 
 SECTION = "## App latency and start-up (benchmarks/bench_app.py)"
 #: The issue's targets: ratios to one bare forward, and seconds to the first request served.

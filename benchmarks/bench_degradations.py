@@ -4,7 +4,7 @@ Prints the median milliseconds per call, flags calls over the 500 ms budget
 and the total of the 24-type x 5-level table sweep (10 s budget).  With
 ``--update-results`` it also rewrites its own section of benchmarks/RESULTS.md.
 
-Usage: python benchmarks/bench_degradations.py [--repeats 3] [--update-results]
+Usage: python -m benchmarks.bench_degradations [--repeats 3] [--update-results]
 """
 
 from __future__ import annotations
@@ -12,19 +12,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
 from skimage import data
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.results_file import replace_section  # noqa: E402
-from qualiclip.degradations import DEGRADATIONS, MAX_LEVEL  # noqa: E402
+from benchmarks.results_file import replace_section
+from qualiclip.degradations import DEGRADATIONS, MAX_LEVEL
 
 CALL_BUDGET_MS = 500.0
 SWEEP_BUDGET_S = 10.0

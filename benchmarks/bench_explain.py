@@ -7,7 +7,7 @@ the gradient-free attention map, and, for reference, the same two Grad-CAM maps 
 Budgets: both Grad-CAM maps within 2x a score, the attention map within 1.2x.
 Prints a Markdown section; ``--update-results`` also rewrites it in benchmarks/RESULTS.md.
 
-Usage: python benchmarks/bench_explain.py [--repeats 5] [--no-full-tower] [--update-results]
+Usage: python -m benchmarks.bench_explain [--repeats 5] [--no-full-tower] [--update-results]
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import argparse
 import datetime
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,14 +25,11 @@ import numpy as np
 import torch
 from skimage import data
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.results_file import replace_section  # noqa: E402
-from explain import attention_quality_map, cam_maps, explain, good_and_bad_targets  # noqa: E402
-from qualiclip import QualityModel, load_model  # noqa: E402
-from qualiclip.architecture import OFFICIAL_ARCH  # noqa: E402
-from qualiclip.tiny import make_random_checkpoint  # noqa: E402
+from benchmarks.results_file import replace_section
+from explain import attention_quality_map, cam_maps, explain, good_and_bad_targets
+from qualiclip import QualityModel, load_model
+from qualiclip.architecture import OFFICIAL_ARCH
+from qualiclip.tiny import make_random_checkpoint
 
 SECTION = "## Explainability speed (benchmarks/bench_explain.py)"
 SIZE = (1024, 768)  # width, height

@@ -9,7 +9,7 @@ memory, for the plain official-style path (fp16 autocast, NCHW), ours (fp16 auto
 inference mode) and, with ``--compile``, ours with the image tower compiled by ``torch.compile``.
 On a machine without CUDA it says so and exits 0.
 
-    python benchmarks/bench_score.py [--runs 7] [--device cpu|cuda] [--compile] [--update-results]
+    python -m benchmarks.bench_score [--runs 7] [--device cpu|cuda] [--compile] [--update-results]
 """
 from __future__ import annotations
 
@@ -30,16 +30,15 @@ from PIL import Image
 from skimage import data
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks.results_file import replace_section
+from qualiclip import load_model
+from qualiclip.architecture import OFFICIAL_ARCH
+from qualiclip.formula import quality_from_features
+from qualiclip.imaging import normalize
+from qualiclip.tiny import make_random_checkpoint
+
+#: The checkout, where the worker processes run (``python -m benchmarks.bench_score``).
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.results_file import replace_section  # noqa: E402
-from qualiclip import load_model  # noqa: E402
-from qualiclip.architecture import OFFICIAL_ARCH  # noqa: E402
-from qualiclip.formula import quality_from_features  # noqa: E402
-from qualiclip.imaging import normalize  # noqa: E402
-from qualiclip.tiny import make_random_checkpoint  # noqa: E402
-
 SIZES = [(512, 384), (1024, 768), (1920, 1080)]
 MAX_SIDES = [512, 640, 768, 896, 1024]
 TARGET_SECONDS = 1.0
@@ -131,8 +130,8 @@ def matmul_ceiling_gflops(n: int = 4096, runs: int = 5) -> float:
 
 def in_subprocess(*args: object) -> dict:
     """Run this script's worker mode with ``args`` in a fresh process; its JSON answer."""
-    command = [sys.executable, __file__, "--worker", *map(str, args)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    command = [sys.executable, "-m", "benchmarks.bench_score", "--worker", *map(str, args)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 

@@ -6,13 +6,13 @@ from git into a temporary package) and of the NEW one (the working tree), as a m
 The photo is the held-out ``skimage.data.chelsea()`` (451x300), every call seeded with 0.
 With ``--update-results`` it also rewrites its own section of benchmarks/RESULTS.md.
 
-Usage: python benchmarks/distortion_changes.py [--old 52305a7] [--update-results]
+Usage: python -m benchmarks.distortion_changes [--old 52305a7] [--update-results]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -23,11 +23,10 @@ from typing import Mapping
 import numpy as np
 from skimage import data
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.results_file import replace_section
+from qualiclip.degradations import DEGRADATIONS, MAX_LEVEL
 
-from benchmarks.results_file import replace_section  # noqa: E402
-from qualiclip.degradations import DEGRADATIONS, MAX_LEVEL  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SECTION = "## Distortions: before/after ARNIQA-faithful operations (benchmarks/distortion_changes.py)"
 PACKAGE_DIR = "qualiclip/degradations"
@@ -43,11 +42,12 @@ def load_old(commit: str, into: Path) -> ModuleType:
         source = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:{PACKAGE_DIR}/{name}"],
                                 check=True, capture_output=True, text=True).stdout
         (into / package / name).write_text(source)
-    sys.path.insert(0, str(into))
-    try:
-        return importlib.import_module(package)
-    finally:
-        sys.path.remove(str(into))
+    spec = importlib.util.spec_from_file_location(package, into / package / "__init__.py",
+                                                  submodule_search_locations=[str(into / package)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[package] = module  # its own relative imports resolve through this entry
+    spec.loader.exec_module(module)
+    return module
 
 
 def changes(registry: Mapping, image: np.ndarray) -> dict[str, list[float]]:

@@ -13,13 +13,12 @@ degraded copy (``qualiclip.degradations`` at ``--level``) and the image is expla
 The default model is the bundled offline one (no download); ``--model qualiclip`` or
 ``--weights FILE`` evaluates others. Usage:
 
-    python benchmarks/faithfulness.py [--model M | --weights FILE] [--method gradcam] \
+    python -m benchmarks.faithfulness [--model M | --weights FILE] [--method gradcam] \
         [--plot deletion.png] [--update-results]
 """
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,14 +28,12 @@ import numpy as np
 from skimage import data
 from sklearn.datasets import load_sample_images
 
-ROOT = Path(__file__).resolve().parents[1]
-SECTION = "## Explanation faithfulness (benchmarks/faithfulness.py)"
-sys.path.insert(0, str(ROOT))
+from benchmarks.results_file import replace_section
+from explain import METHODS, TARGET_KINDS, explain
+from qualiclip import MODELS, QualityModel, load_model
+from qualiclip.degradations import MAX_LEVEL, apply_degradation, degradation_names
 
-from benchmarks.results_file import replace_section  # noqa: E402
-from explain import METHODS, TARGET_KINDS, explain  # noqa: E402
-from qualiclip import MODELS, QualityModel, load_model  # noqa: E402
-from qualiclip.degradations import MAX_LEVEL, apply_degradation, degradation_names  # noqa: E402
+SECTION = "## Explanation faithfulness (benchmarks/faithfulness.py)"
 
 SKIMAGE_PHOTOS = {
     "astronaut": data.astronaut,

@@ -12,7 +12,7 @@ For each: errors, p50/p95 latency (submission to result, queueing included) and 
 RSS rise over its resident size just before the load; for the sequential run also the growth from
 its first to its last request. Exits non-zero when a target of the issue is missed.
 
-    python benchmarks/load_check.py [--arch RN50-quickgelu | --weights PATH] [--sequential 100] [--update-results]
+    python -m benchmarks.load_check [--arch RN50-quickgelu | --weights PATH] [--sequential 100] [--update-results]
 """
 from __future__ import annotations
 
@@ -28,16 +28,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from benchmarks.app_process import start_app, stop
+from benchmarks.results_file import publish, targets_line
+from qualiclip.tiny import make_random_checkpoint
+from studio.background_server import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from gradio_client import Client, handle_file  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from benchmarks.app_process import start_app, stop  # noqa: E402
-from benchmarks.results_file import publish, targets_line  # noqa: E402
-from qualiclip.tiny import make_random_checkpoint  # noqa: E402
-from studio.background_server import free_port  # noqa: E402
 
 SECTION = "## App load check (benchmarks/load_check.py)"
 EXAMPLES = sorted((ROOT / "examples").glob("*.jpg"))

@@ -1,6 +1,6 @@
-"""``python -m qualiclip``: see :mod:`qualiclip.cli`."""
+"""``python -m qualiclip``: the ``qualiclip`` command (see :mod:`qualiclip.cli`)."""
 import sys
 
 from .cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m qualiclip"))

@@ -97,7 +97,7 @@ def read_checkpoint(path: str | Path) -> QualityCheckpoint:
             f"(a CLIP state dict); found keys {listed(sorted(raw))}"
         )
     for key in clip_keys + ([PROMPTS_KEY] if PROMPTS_KEY in raw else []):
-        _check_tensor(raw[key], key, path)
+        check_tensor(raw[key], key, path)
     prompts = raw.get(PROMPTS_KEY)
     scale = raw.get(LOGIT_SCALE_KEY, OFFICIAL_LOGIT_SCALE)
     if not prefix and LOGIT_SCALE_KEY in clip_keys:  # a bare CLIP state dict's own parameter: log(scale)
@@ -110,7 +110,7 @@ def read_checkpoint(path: str | Path) -> QualityCheckpoint:
     )
 
 
-def _check_tensor(value: object, key: str, path: str | Path) -> None:
+def check_tensor(value: object, key: str, path: str | Path) -> None:
     """Refuse anything but a dense real tensor of finite values."""
     if not isinstance(value, torch.Tensor):
         raise CheckpointError(f"{path}: '{key}' must be a tensor, got {type(value).__name__}")
@@ -176,15 +176,20 @@ def write_checkpoint(
 ) -> Path:
     """Save in the official format (plus ``arch``/``logit_scale`` only when they differ from it).
 
-    The file is written to a temporary name and renamed, so a crash never leaves half a checkpoint.
+    The file is written to a temporary name and renamed (:func:`save_atomically`).
     """
-    path = Path(path)
     payload: dict[str, object] = {CLIP_PREFIX + k: v.detach().cpu() for k, v in clip_model.state_dict().items()}
     payload[PROMPTS_KEY] = prompt_features.detach().float().cpu()
     if arch != OFFICIAL_ARCH:
         payload[ARCH_KEY] = arch
     if logit_scale != OFFICIAL_LOGIT_SCALE:
         payload[LOGIT_SCALE_KEY] = float(logit_scale)
+    return save_atomically(payload, path)
+
+
+def save_atomically(payload: object, path: str | Path) -> Path:
+    """``torch.save`` to a temporary name beside ``path``, then rename: a crash never leaves half a file."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
         torch.save(payload, tmp)

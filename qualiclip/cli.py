@@ -1,4 +1,6 @@
-"""Command line: ``python -m qualiclip score PATH... [--weights W] [--model M] [--csv OUT] [--json]``.
+"""Command line: ``qualiclip score PATH... [--weights W] [--model M] [--csv OUT] [--json]``.
+
+``qualiclip`` is the installed console script; ``python -m qualiclip`` is the same from a checkout.
 
 Directories are expanded recursively. Each result is written (and flushed) as soon as it is
 computed, so an interrupted or failing run keeps everything already scored. Unreadable files are
@@ -96,8 +98,9 @@ def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
     return 1 if failed else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m qualiclip", description=__doc__.splitlines()[0])
+def build_parser(prog: str = "qualiclip") -> argparse.ArgumentParser:
+    """Every sub-command's parser; ``prog`` is how the usage lines name the command."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     score = commands.add_parser("score", help="score image files or folders")
     score.add_argument("paths", nargs="+", help="image files and/or directories (searched recursively)")
@@ -110,9 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "qualiclip") -> int:
     """Run one sub-command; Ctrl-C ends any of them with one line on stderr and status 130."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     try:
         return args.handler(args)
     except KeyboardInterrupt as stop:

@@ -25,6 +25,10 @@ class WeightsUnavailableError(QualiCLIPError):
     """Weights could not be found locally nor downloaded (offline, 404, ...)."""
 
 
+class MissingDependencyError(QualiCLIPError, ImportError):
+    """An optional package (a pip extra, e.g. matplotlib for plots) is needed but not installed."""
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a long job; the message says how far it got (e.g. "3 of 10 images scored").
 

@@ -13,6 +13,7 @@ from typing import Callable
 
 import torch
 
+from .formula import FORMULAS
 from .imaging import MIN_SIDE
 from .model_registry import MODELS, load_model
 from .scoring import QualityModel
@@ -51,7 +52,8 @@ def named_weights(text: str) -> tuple[str, Path]:
 
 
 def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = None, several: bool = False) -> None:
-    """Add ``--model``, ``--weights``, ``--max-side``, ``--device`` and ``--batch-size``.
+    """Add ``--model``, ``--weights``, ``--prompt-learner``, ``--formula``, ``--max-side``, ``--device``
+    and ``--batch-size``.
 
     ``several``: ``--model`` may be repeated, and ``--weights-for NAME=PATH`` gives each model its file.
     """
@@ -65,6 +67,12 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
         parser.add_argument("--model", choices=sorted(MODELS), default="qualiclip")
     parser.add_argument("--weights", help="checkpoint file (default: $QUALICLIP_WEIGHTS for qualiclip, "
                                           "then the model's own download or bundled file)")
+    parser.add_argument("--prompt-learner", help="QualiCLIP+ prompt file in pyiqa's layout (default: the "
+                                                 "model's own, for the qualiclip+ models)")
+    parser.add_argument("--formula", choices=sorted(FORMULAS),
+                        help="official: cosines x 100, fp16 autocast on CUDA; pyiqa: cosines x exp(CLIP "
+                             "logit_scale) / 2 (about 50), float32, numbers comparable with pyiqa's "
+                             "(default: the model's own: pyiqa for qualiclip+, else official)")
     parser.add_argument("--max-side", type=at_least(MIN_SIDE, " (the model's smallest side)"), default=max_side,
                         help=f"downscale so the longer side is at most this many pixels, at least {MIN_SIDE} "
                              f"(default: {max_side or 'native resolution'})")
@@ -74,7 +82,8 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
 
 def model_from_options(args: argparse.Namespace) -> QualityModel:
     """Load the model that :func:`add_model_options`' flags describe."""
-    return load_model(args.model, args.weights, device=args.device, max_side=args.max_side)
+    return load_model(args.model, args.weights, device=args.device, max_side=args.max_side,
+                      prompt_learner=args.prompt_learner, formula=args.formula)
 
 
 def models_from_options(args: argparse.Namespace) -> dict[str, QualityModel]:
@@ -90,7 +99,8 @@ def models_from_options(args: argparse.Namespace) -> dict[str, QualityModel]:
             raise ValueError(f"--weights-for {name} is given twice")
         files[name] = path
     names = list(dict.fromkeys([*(args.model or []), *files])) or ["qualiclip"]
-    options = dict(device=args.device, max_side=args.max_side)
+    options = dict(device=args.device, max_side=args.max_side, prompt_learner=args.prompt_learner,
+                   formula=args.formula)
     if args.weights is not None:
         if len(names) > 1 or files:
             raise ValueError("--weights goes with one model; give each model its file with --weights-for NAME=PATH")

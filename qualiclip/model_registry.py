@@ -1,8 +1,9 @@
 """The models this project knows (configs as data) and :func:`load_model`, the one entry point.
 
-Every model takes the same path: resolve a weights file, read it as a checkpoint, build the
-open_clip architecture it names, load strictly, take its prompt features (or compute them with
-the text tower), and wrap it in a :class:`QualityModel`.
+Every model takes the same path: resolve its weights files, read the checkpoint, build the
+open_clip architecture it names, load strictly, take its prompt features (stored, computed by the
+text tower, or, for QualiCLIP+, from its learned prompts), choose the multiplier of its
+:class:`~qualiclip.formula.Formula`, and wrap it in a :class:`QualityModel`.
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ import torch
 from .architecture import build_clip, tokenizer
 from .checkpoint import QualityCheckpoint, check_prompt_features, load_clip_state, read_checkpoint
 from .errors import CheckpointError
-from .formula import prompt_count
+from .formula import FORMULAS, OFFICIAL_FORMULA, PYIQA_FORMULA, Formula, prompt_count
+from .prompt_learner import check_prompt_learner, learned_prompt_features, placeholder_tokens, read_prompt_learner
 from .prompts import CLIP_IQA_PAIRS, PROMPT_PAIRS, PromptPair
 from .scoring import QualityModel, encode_prompts
-from .weight_files import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights, resolve_weights
+from .weight_files import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights, resolve_all
 
 
 def _openai_rn50_weights() -> RemoteWeights:
@@ -31,10 +33,21 @@ def _openai_rn50_weights() -> RemoteWeights:
     )
 
 
+#: pyiqa's weights repository (QualiCLIP's checkpoint as pyiqa loads it, and the QualiCLIP+ prompts).
+PYIQA_WEIGHTS_URL = "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/"
+#: The QualiCLIP checkpoint pyiqa's QualiCLIP+ models run on (cached under its own name: whether it is
+#: byte-identical to the official release is not documented).
+PYIQA_QUALICLIP = RemoteWeights(url=PYIQA_WEIGHTS_URL + "QualiCLIP.pth", filename="pyiqa-QualiCLIP.pth")
+
+
+def _qualiclip_plus_prompts(dataset: str) -> RemoteWeights:
+    """pyiqa's QualiCLIP+ prompt file tuned on ``dataset`` ("+" is "%2B" in its URL)."""
+    return RemoteWeights(url=f"{PYIQA_WEIGHTS_URL}QualiCLIP%2B_{dataset}.pth",
+                         filename=f"QualiCLIP+_{dataset}.pth", option="prompt_learner")
+
+
 #: Weights shipped inside the package (see weights/MODEL_CARD.md).
 BUNDLED_DIR = Path(__file__).with_name("weights")
-
-
 #: Why the bundled offline model cannot score prompts of one's own (see weights/MODEL_CARD.md).
 _OFFLINE_TEXT_TOWER = ("Its prompt features are random orthonormal directions, not text embeddings, and its "
                        "text tower was never trained, so prompts of your own would mean nothing to it.")
@@ -42,7 +55,7 @@ _OFFLINE_TEXT_TOWER = ("Its prompt features are random orthonormal directions, n
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A named model: what it is, where its weights come from and which prompt pairs it scores with."""
+    """A named model: what it is, where its weights come from, its prompt pairs and its formula."""
 
     name: str
     title: str
@@ -53,6 +66,9 @@ class ModelSpec:
     prompt_pairs: tuple[PromptPair, ...] = PROMPT_PAIRS
     #: Why its text tower cannot score other prompt pairs; None when it can.
     no_custom_prompts: str | None = None
+    #: Learned prompts (QualiCLIP+) replacing the checkpoint's prompt features.
+    prompt_learner: RemoteWeights | None = None
+    formula: Formula = OFFICIAL_FORMULA
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -80,16 +96,45 @@ MODELS: dict[str, ModelSpec] = {
             bundled=BUNDLED_DIR / "qualiclip-offline.pth",
             no_custom_prompts=_OFFLINE_TEXT_TOWER,
         ),
+        *(
+            ModelSpec(
+                name="qualiclip+" + suffix,
+                title=f"QualiCLIP+ (pyiqa; prompts tuned on {dataset})",
+                remote=PYIQA_QUALICLIP,
+                prompt_learner=_qualiclip_plus_prompts(key),
+                formula=PYIQA_FORMULA,
+            )
+            for suffix, key, dataset in (("", "koniq", "KonIQ-10k"), ("-clive", "clive", "LIVE Challenge"),
+                                         ("-flive", "flive", "FLIVE"), ("-spaq", "spaq", "SPAQ"))
+        ),
     )
 }
 
 
-def weights_path(model: str = "qualiclip", weights: str | Path | None = None) -> Path:
-    """The local weights file of ``MODELS[model]``: ``weights`` if given, else its own source."""
+def _spec(model: str) -> ModelSpec:
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
-    spec = MODELS[model]
-    return resolve_weights(spec.remote, weights) if spec.remote else Path(weights or spec.bundled)
+    return MODELS[model]
+
+
+def weights_path(model: str = "qualiclip", weights: str | Path | None = None) -> Path:
+    """The local checkpoint file of ``MODELS[model]``: ``weights`` if given, else its own source."""
+    return weights_paths(model, weights)[0]
+
+
+def weights_paths(model: str = "qualiclip", weights: str | Path | None = None,
+                  prompt_learner: str | Path | None = None) -> list[Path]:
+    """The checkpoint of ``MODELS[model]``, then its prompt file if it has one (or one is given).
+
+    Explicit files win; the model's own remote files are found or downloaded together, so an
+    offline machine gets one error naming every URL.
+    """
+    spec = _spec(model)
+    wanted = [(spec.remote, weights, spec.bundled)]
+    if spec.prompt_learner or prompt_learner is not None:
+        wanted.append((spec.prompt_learner, prompt_learner, None))
+    found = iter(resolve_all([(remote, explicit) for remote, explicit, _ in wanted if remote]))
+    return [next(found) if remote else Path(explicit or bundled) for remote, explicit, bundled in wanted]
 
 
 def load_clip(path: str | Path) -> tuple[open_clip.CLIP, QualityCheckpoint]:
@@ -110,23 +155,44 @@ def load_model(
     device: torch.device | str | None = None,
     max_side: int | None = None,
     prompt_pairs: Sequence[PromptPair] | None = None,
+    prompt_learner: str | Path | None = None,
+    formula: str | None = None,
 ) -> QualityModel:
     """Load a named model (``MODELS``), or any checkpoint file via ``weights``.
 
-    ``weights`` overrides where the named model's file comes from (it may be an official
+    ``weights`` overrides where the named model's checkpoint comes from (it may be an official
     checkpoint, a bare CLIP state dict, or one written by this project's training, whose
-    architecture is stored inside); the model is then named after that file. ``prompt_pairs``
-    replaces the model's own pairs (``MODELS[model].prompt_pairs``); their features are then
-    computed with the model's text tower.
+    architecture is stored inside); ``prompt_learner`` likewise for a QualiCLIP+ prompt file (given
+    with any model, it replaces the prompt features by its learned prompts). The model is then named
+    after that file. ``prompt_pairs`` replaces the model's own pairs (``MODELS[model].prompt_pairs``);
+    their features are then computed with the model's text tower. ``formula`` ("official" or "pyiqa", see
+    :data:`~qualiclip.formula.FORMULAS`) overrides the model's own.
     """
-    path = weights_path(model, weights)
+    spec = _spec(model)
+    if formula is not None and formula not in FORMULAS:
+        raise ValueError(f"unknown formula {formula!r}; choose from {', '.join(FORMULAS)}")
+    paths = weights_paths(model, weights, prompt_learner)
+    path, learner_path = paths[0], (paths[1] if len(paths) > 1 else None)
+    if prompt_pairs is not None and learner_path is not None:
+        raise ValueError(f"{model} scores with learned prompts; prompt_pairs cannot replace them")
     clip, checkpoint = load_clip(path)
-    pairs = tuple(prompt_pairs or MODELS[model].prompt_pairs)
-    common = dict(name=model if weights is None else path.name, weights_origin=str(path), arch=checkpoint.arch,
-                  logit_scale=checkpoint.logit_scale, prompt_pairs=pairs, device=device, max_side=max_side)
+    chosen = FORMULAS[formula] if formula else spec.formula
+    explicit = prompt_learner if prompt_learner is not None else weights
+    common = dict(
+        name=model if explicit is None else Path(explicit).name,
+        weights_origin=str(path) if learner_path is None else f"{path} + {learner_path}",
+        logit_scale=chosen.logit_scale(checkpoint.logit_scale, clip.logit_scale.detach().item()),
+        device=device, max_side=max_side, formula=chosen, arch=checkpoint.arch,
+    )
+    n_prompts = prompt_count(len(PROMPT_PAIRS))
+    pairs = tuple(prompt_pairs or spec.prompt_pairs)
+    if learner_path is not None:
+        learner = read_prompt_learner(learner_path)
+        check_prompt_learner(learner, clip, n_prompts, str(learner_path))
+        tokens = placeholder_tokens(tokenizer(checkpoint.arch), PROMPT_PAIRS, learner.context_tokens)
+        return QualityModel(clip, learned_prompt_features(clip, learner, tokens), **common)
     if prompt_pairs is None and pairs == PROMPT_PAIRS and checkpoint.prompt_features is not None:
-        check_prompt_features(checkpoint.prompt_features, clip.text_projection.shape[1],
-                              prompt_count(len(PROMPT_PAIRS)), str(path))
+        check_prompt_features(checkpoint.prompt_features, clip.text_projection.shape[1], n_prompts, str(path))
         return QualityModel(clip, checkpoint.prompt_features, **common)
-    return QualityModel(clip, encode_prompts(clip, tokenizer(checkpoint.arch), pairs), **common)
-
+    return QualityModel(clip, encode_prompts(clip, tokenizer(checkpoint.arch), pairs),
+                        prompt_pairs=pairs, **common)

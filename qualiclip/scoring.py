@@ -13,11 +13,12 @@ import open_clip
 import torch
 import torch.nn.functional as F
 
-from .architecture import OFFICIAL_ARCH, tokenizer, tower_head, tower_trunk
+from .architecture import OFFICIAL_ARCH, tokenizer
 from .errors import QualiCLIPError
-from .formula import OFFICIAL_LOGIT_SCALE, interleave_pairs, quality_from_features
+from .formula import OFFICIAL_FORMULA, OFFICIAL_LOGIT_SCALE, Formula, interleave_pairs
 from .imaging import ImageInput, PreparedImage, normalize, prepare
 from .prompts import PROMPT_PAIRS, PromptPair
+from .quality_module import QualityModule
 
 #: What an unusable input does: "raise" its :class:`QualiCLIPError`, or "keep" it in place of its result.
 ErrorPolicy = Literal["raise", "keep"]
@@ -43,9 +44,11 @@ def default_device() -> torch.device:
 class QualityModel:
     """A CLIP model plus prompt features that scores image quality QualiCLIP's way.
 
-    Runs on CUDA with fp16 autocast (as the official code) or on CPU in float32; the image tower
-    is kept in channels-last memory format, which is markedly faster on CPU with identical results.
-    ``arch`` names the architecture config, whose tokenizer :meth:`encode_pairs` uses.
+    Runs on CUDA with fp16 autocast (as the official code; float32 for a :class:`Formula` without
+    it, e.g. pyiqa's) or on CPU in float32; the image tower is kept in channels-last memory format,
+    which is markedly faster on CPU with identical results. The network and the formula live in a
+    :class:`QualityModule` (:meth:`as_module`); this class adds decoding, batching and no-grad
+    inference around it. ``arch`` names the architecture config, whose tokenizer :meth:`encode_pairs` uses.
     """
 
     def __init__(
@@ -55,31 +58,65 @@ class QualityModel:
         *,
         name: str,
         weights_origin: str,
-        arch: str = OFFICIAL_ARCH,
         logit_scale: float = OFFICIAL_LOGIT_SCALE,
         prompt_pairs: Sequence[PromptPair] = PROMPT_PAIRS,
         device: torch.device | str | None = None,
         max_side: int | None = None,
+        formula: Formula = OFFICIAL_FORMULA,
+        arch: str = OFFICIAL_ARCH,
     ) -> None:
-        self.device = torch.device(device) if device is not None else default_device()
-        self.clip = clip.eval().to(self.device)
+        device = torch.device(device) if device is not None else default_device()
+        self.module = QualityModule(clip, prompt_features, logit_scale).to(device)
         self.clip.visual.to(memory_format=torch.channels_last)
         self.prompt_pairs = tuple(prompt_pairs)
-        self.prompt_features = F.normalize(prompt_features.float(), dim=-1).to(self.device)
-        self.logit_scale = float(logit_scale)
+        self.formula = formula
         self.arch = arch
         self.name = name
         self.weights_origin = weights_origin
         self.max_side = max_side
 
     @property
+    def clip(self) -> open_clip.CLIP:
+        """The CLIP model (shared with :meth:`as_module`)."""
+        return self.module.clip
+
+    @property
+    def prompt_features(self) -> torch.Tensor:
+        """(2P, D) L2-normalised prompt features, pairs interleaved positive first."""
+        return self.module.prompt_features
+
+    @prompt_features.setter
+    def prompt_features(self, features: torch.Tensor) -> None:
+        self.module.prompt_features = features
+
+    @property
+    def logit_scale(self) -> float:
+        """The multiplier of the cosine similarities in the formula (100 for the official one)."""
+        return self.module.logit_scale
+
+    @logit_scale.setter
+    def logit_scale(self, value: float) -> None:
+        self.module.logit_scale = float(value)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model is (it follows the module if that is moved)."""
+        return self.module.prompt_features.device
+
+    @property
     def description(self) -> str:
-        """One line for logs and reports: name, weights file and device."""
-        return f"{self.name} ({self.weights_origin}, {self.device.type})"
+        """One line for logs and reports: name, weights file, device (and the formula unless official)."""
+        formula = "" if self.formula == OFFICIAL_FORMULA else f", {self.formula.name} formula"
+        return f"{self.name} ({self.weights_origin}, {self.device.type}{formula})"
+
+    def as_module(self) -> QualityModule:
+        """The score as a differentiable ``nn.Module`` (normalised images -> (B,) scores), sharing this
+        model's weights: see :mod:`qualiclip.quality_module`. Moving it moves this model too."""
+        return self.module
 
     def autocast(self) -> contextlib.AbstractContextManager:
-        """fp16 autocast on CUDA, as the official code; a no-op on CPU."""
-        if self.device.type == "cuda":
+        """fp16 autocast on CUDA, as the official code (unless the formula runs in float32); a no-op on CPU."""
+        if self.device.type == "cuda" and self.formula.fp16_autocast:
             return torch.autocast("cuda", dtype=torch.float16)
         return contextlib.nullcontext()
 
@@ -108,30 +145,27 @@ class QualityModel:
     def encode(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) unit-range images -> (B, D) L2-normalised embeddings (no grad handling)."""
         with self.autocast():
-            features = self.clip.encode_image(self.to_model_input(batch))
-        return F.normalize(features.float(), dim=-1)
+            return self.module.embed(self.module.trunk(self.to_model_input(batch)))
 
     def trunk(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) unit-range images -> the image tower's features before its head, no autograd.
 
         For ResNet towers, the map the attention pool reads (the costly part of a forward pass,
-        worth keeping when one image is scored and explained); see :func:`tower_trunk`.
+        worth keeping when one image is scored and explained); see :func:`~qualiclip.architecture.tower_trunk`.
         """
         with torch.inference_mode(), self.autocast():
-            return tower_trunk(self.clip.visual, self.to_model_input(batch))
+            return self.module.trunk(self.to_model_input(batch))
 
     def image_features(self, trunk: torch.Tensor) -> torch.Tensor:
         """:meth:`trunk`'s output -> (B, D) L2-normalised image embeddings, no autograd."""
-        with torch.inference_mode():
-            with self.autocast():
-                embeddings = tower_head(self.clip.visual, trunk)
-            return F.normalize(embeddings.float(), dim=-1)
+        with torch.inference_mode(), self.autocast():
+            return self.module.embed(trunk)
 
     def encode_pairs(self, prompt_pairs: Sequence[PromptPair]) -> torch.Tensor:
         """(2P, D) normalised features of any antonym pairs from this model's text tower, on its device.
 
-        With :meth:`image_features` and :func:`quality_from_features`, this scores an image with other
-        pairs without running the image tower again.
+        With :meth:`image_features` and the formula, this scores an image with other pairs without
+        running the image tower again.
         """
         return encode_prompts(self.clip, tokenizer(self.arch), prompt_pairs).to(self.device)
 
@@ -140,7 +174,7 @@ class QualityModel:
         similarities (B, 2P)."""
         features = self.image_features(trunk)
         with torch.inference_mode():
-            scores, pairs = quality_from_features(features, self.prompt_features, self.logit_scale)
+            scores, pairs = self.module.quality(features)
             similarities = features @ self.prompt_features.T
         return scores.cpu(), pairs.cpu(), similarities.cpu()
 

@@ -1,6 +1,7 @@
 """Find model weights: an explicit path, then an environment variable, then a cached download.
 
-Downloads go once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``) with a progress bar
+A model may need several files (QualiCLIP+: a CLIP checkpoint and a prompt file); they are found
+together, and the ones that cannot be had are named together in one error. Downloads go once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``) with a progress bar
 (on stderr, so it shows in a server's log). Offline machines must not hang: the server is probed
 with a short timeout first, the transfer has a per-read timeout of its own, and every failure
 becomes one :class:`WeightsUnavailableError` that names all the ways to supply weights. A file
@@ -14,6 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import torch
 from tqdm import tqdm
@@ -29,11 +31,13 @@ _CHUNK_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class RemoteWeights:
-    """Where a model's weights live online and how they are cached and overridden."""
+    """Where a model's weights file lives online and how it is cached and overridden."""
 
     url: str
     filename: str
     env_var: str | None = None
+    #: The ``load_model`` keyword (and, dashed, the command-line flag) that gives a local file instead.
+    option: str = "weights"
 
 
 def cache_dir() -> Path:
@@ -44,19 +48,36 @@ def cache_dir() -> Path:
 def resolve_weights(remote: RemoteWeights, explicit: str | Path | None = None,
                     probe_timeout: float = PROBE_TIMEOUT_S) -> Path:
     """Return a local file: ``explicit``, else ``$env_var``, else the cached/downloaded ``remote.url``."""
-    if explicit is not None:
-        return _existing(Path(explicit), "the path given")
-    if remote.env_var and os.environ.get(remote.env_var):
-        return _existing(Path(os.environ[remote.env_var]), f"${remote.env_var}")
-    cached = cache_dir() / remote.filename
-    if cached.is_file():
-        return cached
-    try:
-        _probe(remote.url, probe_timeout)
-        download(remote.url, cached)
-    except (OSError, urllib.error.URLError) as err:  # URLError/HTTPError/timeouts are OSErrors
-        raise WeightsUnavailableError(_unavailable_message(remote, cached, err)) from err
-    return cached
+    [path] = resolve_all([(remote, explicit)], probe_timeout)
+    return path
+
+
+def resolve_all(sources: Sequence[tuple[RemoteWeights, str | Path | None]],
+                probe_timeout: float = PROBE_TIMEOUT_S) -> list[Path]:
+    """:func:`resolve_weights` for each (remote, explicit file) pair, in order.
+
+    An explicit file or environment variable naming no file fails at once; remote files that can
+    be neither found in the cache nor downloaded fail together, in one message naming every URL.
+    """
+    paths: list[Path] = []
+    missing: list[tuple[RemoteWeights, Path, BaseException]] = []
+    for remote, explicit in sources:
+        if explicit is not None:
+            paths.append(_existing(Path(explicit), "the path given"))
+        elif remote.env_var and os.environ.get(remote.env_var):
+            paths.append(_existing(Path(os.environ[remote.env_var]), f"${remote.env_var}"))
+        else:
+            cached = cache_dir() / remote.filename
+            try:
+                if not cached.is_file():
+                    _probe(remote.url, probe_timeout)
+                    download(remote.url, cached)
+            except (OSError, urllib.error.URLError) as err:  # URLError/HTTPError/timeouts are OSErrors
+                missing.append((remote, cached, err))
+            paths.append(cached)
+    if missing:
+        raise WeightsUnavailableError(_unavailable_message(missing))
+    return paths
 
 
 def _existing(path: Path, origin: str) -> Path:
@@ -93,10 +114,17 @@ def download(url: str, destination: Path, stall_timeout: float = DOWNLOAD_STALL_
     os.replace(part.name, destination)
 
 
-def _unavailable_message(remote: RemoteWeights, cached: Path, err: BaseException) -> str:
-    ways = ["pass a local file (--weights PATH on the command line, weights=PATH in load_model)"]
-    if remote.env_var:
-        ways.append(f"set the environment variable {remote.env_var}=PATH")
-    ways.append(f"go online once so that {remote.url} downloads into {cached}")
+def _unavailable_message(missing: Sequence[tuple[RemoteWeights, Path, BaseException]]) -> str:
+    """One line: what failed, then every way to supply the files (local paths, variables, downloading)."""
+    files = "local files" if len(missing) > 1 else "a local file"
+    flags = " and ".join(f"--{remote.option.replace('_', '-')} PATH" for remote, _, _ in missing)
+    keywords = " and ".join(f"{remote.option}=PATH" for remote, _, _ in missing)
+    ways = [f"pass {files} ({flags} on the command line, {keywords} in load_model)"]
+    variables = [f"{remote.env_var}=PATH" for remote, _, _ in missing if remote.env_var]
+    if variables:
+        ways.append(f"set the environment variable {' and '.join(variables)}")
+    downloads = " and ".join(f"{remote.url} downloads into {cached}" for remote, cached, _ in missing)
+    ways.append(f"go online once so that {downloads}")
     listed = "; ".join(f"({i}) {way}" for i, way in enumerate(ways, start=1))
-    return f"Could not get the weights from {remote.url} ({err}). Provide them in one of these ways: {listed}."
+    failed = ", ".join(f"{remote.url} ({err})" for remote, _, err in missing)
+    return f"Could not get the weights from {failed}. Provide them in one of these ways: {listed}."

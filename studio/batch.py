@@ -19,8 +19,8 @@ from PIL import Image
 from qualiclip import QualiCLIPError, QualityModel
 from qualiclip.files import score_files
 from qualiclip.imaging import decode
-from qualiclip.tables import escape_cell
 from qualiclip.prompts import PromptPair
+from qualiclip.tables import escape_cell
 
 from .public_errors import without_paths
 from .views import pair_columns, pair_names, quality_label

@@ -125,7 +125,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         csv_file = gr.File(label="Download CSV")
                     with gr.Tab("Compare models"):
                         gr.Markdown("The same image under every model this app knows; unavailable ones say why. "
-                                    "Below, what pulls each model's score towards good and towards bad.")
+                                    "Below, what pulls each model's score towards good and towards bad. "
+                                    "QualiCLIP+ rows score with pyiqa's formula (cosines x about 50, not 100).")
                         compare_button = gr.Button("Compare on this image", variant="primary")
                         compare_table = gr.Dataframe(
                             label="Models", headers=compare_columns(pairs), interactive=False, wrap=True,

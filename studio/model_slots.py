@@ -29,8 +29,10 @@ GPU_MAX_SIDE = 2048
 OFFICIAL = "qualiclip"
 BASELINE = "clip-iqa"
 OFFLINE = "qualiclip-offline"
+#: pyiqa's QualiCLIP+ models (QualiCLIP with prompts tuned on a MOS dataset), in registry order.
+QUALICLIP_PLUS = tuple(key for key, spec in MODELS.items() if spec.prompt_learner is not None)
 #: Models shown side by side (Compare tab, sweeps), in this order.
-COMPARED = (OFFICIAL, BASELINE, OFFLINE)
+COMPARED = (OFFICIAL, BASELINE, OFFLINE, *QUALICLIP_PLUS)
 
 
 def public_reason(error: QualiCLIPError) -> str:

@@ -246,11 +246,12 @@ def test_compare_tab_loads_its_models_on_first_use(tiny_checkpoint: Path, photo_
     studio = load_studio()
     assert loads == ["qualiclip", "qualiclip-offline"]  # start-up: the primary model only
     table, _ = Callbacks(studio).compare_models(photo_path)
-    assert loads == ["qualiclip", "qualiclip-offline", "clip-iqa"]
-    assert table["status"].tolist() == ["unavailable", "unavailable", "loaded"]
+    assert loads == ["qualiclip", "qualiclip-offline", "clip-iqa",
+                     "qualiclip+", "qualiclip+-clive", "qualiclip+-flive", "qualiclip+-spaq"]
+    assert table["status"].tolist() == ["unavailable", "unavailable", "loaded", *["unavailable"] * 4]
     assert "could not be downloaded" in table["details"][1]
     Callbacks(studio).compare_models(photo_path)
-    assert len(loads) == 3  # tried once
+    assert len(loads) == 3 + 4  # tried once
 
 
 def test_compare_models_shows_unavailable_models(handlers: Callbacks, photo_path: str, tiny_studio: Studio) -> None:
@@ -296,7 +297,8 @@ def test_offline_start_falls_back_to_bundled_model_with_banner(
     assert "bundled offline model" in studio.banner and "could not be downloaded" in studio.banner
     assert "no network in this test" not in studio.banner  # the full error is for the server's log only
     assert [(s.key, s.resolved, s.model is not None) for s in studio.slots] == [
-        ("qualiclip", True, False), ("clip-iqa", False, False), ("qualiclip-offline", True, True)]
+        ("qualiclip", True, False), ("clip-iqa", False, False), ("qualiclip-offline", True, True),
+        *[(key, False, False) for key in ("qualiclip+", "qualiclip+-clive", "qualiclip+-flive", "qualiclip+-spaq")]]
 
 
 def test_no_weights_at_all_refuses_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

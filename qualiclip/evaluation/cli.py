@@ -15,10 +15,10 @@ from ..errors import QualiCLIPError
 from ..files import find_images
 from ..imaging import prepare
 from ..model_options import add_model_options, model_from_options, models_from_options
+from ..optional import import_optional
 from ..tables import check_writable
 from .comparison import format_comparison, score_models, write_comparison_csv
 from .mos import correlate, read_mos_table, score_mos_dataset
-from .plots import plot_level_curves, plot_mos_scatter
 from .synthetic import format_table, summarize, write_summary_csv
 
 
@@ -81,7 +81,7 @@ def run_eval_synthetic(args: argparse.Namespace, out: TextIO | None = None, err:
         if args.csv:
             write_comparison_csv(args.csv, summaries)
     if args.plot:
-        plot_level_curves(records, args.plot)
+        import_optional("qualiclip.evaluation.plots", "train").plot_level_curves(records, args.plot)
     return 0
 
 
@@ -93,6 +93,7 @@ def run_eval_mos(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         table = read_mos_table(args.mos, args.image_col, args.mos_col)
         check_writable(args.out)
         check_writable(plot)
+        plots = import_optional("qualiclip.evaluation.plots", "train")
         model = model_from_options(args)
         print(f"model: {model.description}", file=err)
         rows = score_mos_dataset(model, table, args.images, args.out, batch_size=args.batch_size)
@@ -101,7 +102,7 @@ def run_eval_mos(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         print(f"error: {error}", file=err)
         return 2
     mos, scores = zip(*rows.values())
-    plot_mos_scatter(scores, mos, report, plot, title=Path(args.mos).stem)
+    plots.plot_mos_scatter(scores, mos, report, plot, title=Path(args.mos).stem)
     print(f"images {report.count}  SRCC {report.srcc:.4f}  PLCC {report.plcc:.4f}  "
           f"PLCC (logistic) {report.plcc_logistic:.4f}", file=out)
     print(f"scores: {args.out}  plot: {plot}", file=err)

@@ -41,12 +41,12 @@ from ..checkpoint import load_safely, write_checkpoint
 from ..evaluation.synthetic import TypeSummary, rescore, score_synthetic, summarize, write_summary_csv
 from ..formula import by_pair
 from ..imaging import PreparedImage, prepare
+from ..optional import import_optional
 from ..scoring import QualityModel
 from .calibration import calibrate_logit_scale
 from .config import TrainConfig
 from .data import StepBatches, list_images
 from .losses import LossTerms, qualiclip_loss
-from .plots import plot_training
 from .start import load_start
 
 LOG_COLUMNS = ("step", "lr", "total", "consistency", "positive", "negative", "seconds")
@@ -170,6 +170,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, resume: bool = False) -> None:
         self.config = config
         self.files = RunFiles(config.output_dir)
+        self.plots = import_optional("qualiclip.training.plots", "train")  # before any work: the run ends with a plot
         self.device = resolve_device(config.device)
         if config.threads > 0:
             torch.set_num_threads(config.threads)
@@ -329,7 +330,7 @@ class Trainer:
         if c.eval_every and self.step % c.eval_every == 0 and self.step < c.steps:
             self.evaluate()
             self._set_train_mode()
-            plot_training(self.files.log, self.files.evals, self.files.plot)
+            self.plots.plot_training(self.files.log, self.files.evals, self.files.plot)
 
     def evaluate(self) -> tuple[float, list[TypeSummary]]:
         """Held-out synthetic evaluation with a freshly calibrated logit scale; logged to ``eval.csv``."""
@@ -358,7 +359,7 @@ class Trainer:
             path = write_checkpoint(self.files.final, clip, self.model.prompt_features, arch=self.arch,
                                     logit_scale=scale)
         write_summary_csv(self.files.synthetic, summaries)
-        plot_training(self.files.log, self.files.evals, self.files.plot)
+        self.plots.plot_training(self.files.log, self.files.evals, self.files.plot)
         return RunResult(path, scale, summaries)
 
 
