@@ -21,14 +21,14 @@ from .errors import EXIT_INTERRUPTED, Interrupted, QualiCLIPError
 from .evaluation.cli import add_eval_parsers
 from .files import find_images, score_files
 from .model_options import add_model_options, model_from_options
-from .prompts import PROMPT_PAIRS
+from .prompts import PAIR_COLUMNS
 from .scoring import QualityScore
 from .tables import CsvWriter, check_writable
 from .training.cli import add_train_parser
 
 
 def _csv_header() -> list[str]:
-    return ["path", "score"] + [f"p_{pair[0].rstrip('.').lower().replace(' ', '_')}" for pair in PROMPT_PAIRS]
+    return ["path", "score", *PAIR_COLUMNS]
 
 
 def _row(path: Path, result: QualityScore) -> list[object]:
