@@ -17,6 +17,7 @@ from typing import Sequence, TextIO
 
 from tqdm import tqdm
 
+from .collection.cli import add_score_dataset_parser
 from .errors import EXIT_INTERRUPTED, Interrupted, QualiCLIPError
 from .evaluation.cli import add_eval_parsers
 from .files import find_images, score_files
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="print results as JSON instead of lines")
     add_model_options(score)
     score.set_defaults(handler=run_score)
+    add_score_dataset_parser(commands)
     add_train_parser(commands)
     add_eval_parsers(commands)
     return parser

@@ -39,12 +39,17 @@ class FoundFiles:
 
     def notices(self) -> list[str]:
         """One line per file that is not a regular file, one line for all the non-images."""
-        lines = [f"skipped {path}: not a regular file" for path in self.not_regular]
-        if self.not_images:
-            count = len(self.not_images)
-            lines.append(f"skipped {count} {'file that is not an image' if count == 1 else 'files that are not images'}"
-                         f": {listed([str(path) for path in self.not_images])}")
-        return lines
+        return skipped_notices(list(map(str, self.not_regular)), list(map(str, self.not_images)))
+
+
+def skipped_notices(not_regular: Sequence[str], not_images: Sequence[str]) -> list[str]:
+    """The lines that report files passed over: each non-regular file, then all non-images in one line."""
+    lines = [f"skipped {path}: not a regular file" for path in not_regular]
+    if not_images:
+        count = len(not_images)
+        lines.append(f"skipped {count} {'file that is not an image' if count == 1 else 'files that are not images'}"
+                     f": {listed(list(not_images))}")
+    return lines
 
 
 def find_images(paths: Iterable[str | Path]) -> FoundFiles:

@@ -15,6 +15,10 @@ from .model_registry import MODELS, load_model
 from .scoring import QualityModel
 
 
+#: The ``argparse`` destinations of :func:`add_model_options`' flags.
+MODEL_OPTIONS = ("model", "weights", "max_side", "device", "batch_size")
+
+
 def at_least(minimum: int, why: str = "") -> Callable[[str], int]:
     """An argparse ``type``: a whole number no smaller than ``minimum`` (``why`` explains the bound)."""
     def parse(text: str) -> int:
@@ -52,3 +56,10 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
 def model_from_options(args: argparse.Namespace) -> QualityModel:
     """Load the model that :func:`add_model_options`' flags describe."""
     return load_model(args.model, args.weights, device=args.device, max_side=args.max_side)
+
+
+def model_options_of(args: argparse.Namespace, **changes: object) -> argparse.Namespace:
+    """Only the values of :func:`add_model_options`' flags (with ``changes``): what another process
+    needs to load the same model, without the rest of a command line."""
+    values = {name: getattr(args, name) for name in MODEL_OPTIONS}
+    return argparse.Namespace(**{**values, **changes})

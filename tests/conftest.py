@@ -69,3 +69,28 @@ def make_fifo() -> Iterator[Callable[[Path], Path]]:
     yield make
     for timer in timers:
         timer.cancel()
+
+
+def make_collection(folder: Path, photo: np.ndarray, count: int = 54) -> tuple[list[Path], list[Path]]:
+    """``count`` usable images (three sizes and formats, some in a subfolder) and six unusable files.
+
+    Returns (usable, unusable) paths; every file's pixels differ, so every score does too.
+    """
+    from PIL import Image
+
+    (folder / "nested").mkdir(parents=True, exist_ok=True)
+    usable = []
+    for index in range(count):
+        pixels = np.roll(photo, 3 * index, axis=1)
+        kind = index % 3
+        path = folder / ("nested" if index % 4 == 0 else "") / f"img{index:03d}.{('png', 'jpg', 'webp')[kind]}"
+        image = Image.fromarray(pixels if kind == 0 else pixels[:96] if kind == 1 else pixels[:, :80])
+        image.save(path, **({"quality": 90} if kind else {}))
+        usable.append(path)
+    unusable = {"truncated.jpg": usable[1].read_bytes()[:200], "empty.png": b"",
+                "text.png": b"not an image at all", "header-only.jpg": b"\xff\xd8\xff\xe0 truncated",
+                "half.png": usable[3].read_bytes()[:300]}
+    for name, content in unusable.items():
+        (folder / name).write_bytes(content)
+    Image.fromarray(photo[:20, :20]).save(folder / "too-small.png")
+    return usable, [folder / name for name in [*unusable, "too-small.png"]]
