@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
@@ -133,13 +132,17 @@ def score_with_ray(entries: Sequence[str], options: argparse.Namespace, workers:
     caller must be connected (:func:`connected`).
     """
     ray = import_ray()
+    import pyarrow as pa
+
     if not entries:
         return
     batch_size = options.batch_size
-    blocks = max(1, math.ceil(len(entries) / (batch_size * BATCHES_PER_BLOCK)))
+    block = batch_size * BATCHES_PER_BLOCK  # whole batches per block: batches are the local engine's
+    blocks = [pa.table({"path": list(entries[start:start + block]),
+                        "location": [location(entry) for entry in entries[start:start + block]]})
+              for start in range(0, len(entries), block)]
     dataset = (
-        ray.data.from_items([{"path": entry, "location": location(entry)} for entry in entries],
-                            override_num_blocks=blocks)
+        ray.data.from_arrow(blocks)
         .map_batches(decode_batch, fn_kwargs={"max_side": options.max_side}, batch_size=batch_size,
                      batch_format="numpy")
         .map_batches(Scorer, fn_constructor_args=(options,), batch_size=batch_size, batch_format="pyarrow",

@@ -6,7 +6,7 @@ and :meth:`CollectionRun.write` stores them, so both engines resume, count and s
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Generator, Iterable
 
 from ..files import ScoredFile
 from .rows import rows_table
@@ -51,11 +51,15 @@ class CollectionRun:
         table once it is counted.
         """
         unusable = [rows_table([ScoredFile(entry, None, NOT_REGULAR) for entry in self.unusable])] if self.unusable else []
-        with self.store.writer(commit_rows, commit_seconds) as writer:
-            for table in itertools.chain(unusable, tables):
-                writer.add(table)
-                failed = table.num_rows - table.column("error").null_count
-                self.failed += failed
-                self.scored += table.num_rows - failed
-                if on_rows:
-                    on_rows(table)
+        try:
+            with self.store.writer(commit_rows, commit_seconds) as writer:
+                for table in itertools.chain(unusable, tables):
+                    writer.add(table)
+                    failed = table.num_rows - table.column("error").null_count
+                    self.failed += failed
+                    self.scored += table.num_rows - failed
+                    if on_rows:
+                        on_rows(table)
+        finally:
+            if isinstance(tables, Generator):  # stop the engine now (Ray's pipeline), not when collected
+                tables.close()
