@@ -47,6 +47,22 @@ def photo() -> np.ndarray:
     return data.astronaut()[::4, ::4].copy()
 
 
+@pytest.fixture(scope="module")
+def photo_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Three training photos and one held-out photo, downscaled for speed."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("photos")
+    splits = {"train": ("astronaut", "coffee", "rocket"), "holdout": ("chelsea",)}
+    for split, names in splits.items():
+        (root / split).mkdir()
+        for name in names:
+            image = Image.fromarray(getattr(data, name)())
+            image.thumbnail((192, 192))
+            image.save(root / split / f"{name}.png")
+    return root / "train", root / "holdout"
+
+
 @pytest.fixture()
 def make_fifo() -> Iterator[Callable[[Path], Path]]:
     """Creates FIFOs (named pipes). Code under test must never open one; if it does, it blocks
