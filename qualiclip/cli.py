@@ -19,18 +19,19 @@ from typing import Sequence, TextIO
 
 from tqdm import tqdm
 
+from .collection.cli import add_score_dataset_parser
 from .errors import EXIT_INTERRUPTED, Interrupted, QualiCLIPError
 from .evaluation.cli import add_eval_parsers
 from .files import find_images, score_files
 from .model_options import add_model_options, model_from_options
-from .prompts import PROMPT_PAIRS
+from .prompts import PAIR_COLUMNS
 from .scoring import QualityScore
 from .tables import CsvWriter, check_writable
 from .training.cli import add_train_parser
 
 
 def _csv_header() -> list[str]:
-    return ["path", "score"] + [f"p_{pair[0].rstrip('.').lower().replace(' ', '_')}" for pair in PROMPT_PAIRS]
+    return ["path", "score", *PAIR_COLUMNS]
 
 
 def _row(path: Path, result: QualityScore) -> list[object]:
@@ -108,6 +109,7 @@ def build_parser(prog: str = "qualiclip") -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="print results as JSON instead of lines")
     add_model_options(score)
     score.set_defaults(handler=run_score)
+    add_score_dataset_parser(commands)
     add_train_parser(commands)
     add_eval_parsers(commands)
     return parser

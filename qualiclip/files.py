@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, Union
 
 from PIL import Image
 
-from .errors import listed
+from .errors import QualiCLIPError, listed
 from .imaging import DECODED_FORMATS, PreparedImage
 from .scoring import QualityModel, QualityScore
 
@@ -39,12 +39,17 @@ class FoundFiles:
 
     def notices(self) -> list[str]:
         """One line per file that is not a regular file, one line for all the non-images."""
-        lines = [f"skipped {path}: not a regular file" for path in self.not_regular]
-        if self.not_images:
-            count = len(self.not_images)
-            lines.append(f"skipped {count} {'file that is not an image' if count == 1 else 'files that are not images'}"
-                         f": {listed([str(path) for path in self.not_images])}")
-        return lines
+        return skipped_notices(list(map(str, self.not_regular)), list(map(str, self.not_images)))
+
+
+def skipped_notices(not_regular: Sequence[str], not_images: Sequence[str]) -> list[str]:
+    """The lines that report files passed over: each non-regular file, then all non-images in one line."""
+    lines = [f"skipped {path}: not a regular file" for path in not_regular]
+    if not_images:
+        count = len(not_images)
+        lines.append(f"skipped {count} {'file that is not an image' if count == 1 else 'files that are not images'}"
+                     f": {listed(list(not_images))}")
+    return lines
 
 
 def find_images(paths: Iterable[str | Path]) -> FoundFiles:
@@ -78,6 +83,12 @@ def images_below(folder: str | Path) -> list[Path]:
     return find_images([folder]).images
 
 
+#: Any source a loader understands: a local path, or a string such as an object-store URI.
+FileSource = Union[str, Path]
+#: Turns one source into the image to score, or the error that makes it unusable (never raises it).
+Loader = Callable[[FileSource], Union[PreparedImage, QualiCLIPError]]
+
+
 @dataclass(frozen=True)
 class ScoredFile:
     """One file's outcome: its result, or the reason it has none.
@@ -86,27 +97,38 @@ class ScoredFile:
     than tuple items.
     """
 
-    path: Path
+    path: FileSource
     result: QualityScore | None
     error: str | None
     #: Frames in the file (animations, multi-page TIFFs); the score is of the first one.
     frames: int = 1
+    #: (width, height) of the image before any ``max_side`` downscale; None when it has no result.
+    original_size: tuple[int, int] | None = None
 
     def __iter__(self) -> Iterator[object]:
         return iter((self.path, self.result, self.error))
 
 
-def score_files(model: QualityModel, paths: Sequence[Path], batch_size: int = 8) -> Iterator[ScoredFile]:
-    """Yield one :class:`ScoredFile` per path, in order; same-sized files share a forward pass.
+def score_prepared(model: QualityModel, paths: Sequence[FileSource],
+                   prepared: Sequence[PreparedImage | QualiCLIPError], batch_size: int = 8) -> list[ScoredFile]:
+    """One :class:`ScoredFile` per path from its prepared image (or the error preparing it), in order.
 
-    A file that cannot be used yields its error message and no result; the others are unaffected.
+    Same-sized images share a forward pass; an error costs only its own result.
     """
+    results = iter(model.score([image for image in prepared if isinstance(image, PreparedImage)], batch_size))
+    return [ScoredFile(path, next(results), None, image.frames, image.original_size)
+            if isinstance(image, PreparedImage) else ScoredFile(path, None, str(image))
+            for path, image in zip(paths, prepared)]
+
+
+def score_files(model: QualityModel, paths: Sequence[FileSource], batch_size: int = 8,
+                load: Loader | None = None) -> Iterator[ScoredFile]:
+    """Yield one :class:`ScoredFile` per path, in order, ``batch_size`` files prepared at a time.
+
+    ``load`` prepares one source (default: ``model.prepare``, for local files); a file that cannot
+    be used yields its error message and no result, and the others are unaffected.
+    """
+    load = load or (lambda path: model.prepare(path, errors="keep"))
     for start in range(0, len(paths), batch_size):
         chunk = paths[start:start + batch_size]
-        prepared = [model.prepare(path, errors="keep") for path in chunk]
-        results = iter(model.score([image for image in prepared if isinstance(image, PreparedImage)], batch_size))
-        for path, image in zip(chunk, prepared):
-            if isinstance(image, PreparedImage):
-                yield ScoredFile(path, next(results), None, image.frames)
-            else:
-                yield ScoredFile(path, None, str(image))
+        yield from score_prepared(model, chunk, [load(path) for path in chunk], batch_size)

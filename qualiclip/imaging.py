@@ -90,13 +90,14 @@ class PreparedImage:
         return view
 
 
-def prepare(image: ImageInput | PreparedImage, max_side: int | None = None) -> PreparedImage:
+def prepare(image: ImageInput | PreparedImage, max_side: int | None = None, name: str | None = None) -> PreparedImage:
     """Decode and validate ``image``, then cap its longer side at ``max_side`` (None: native size).
 
     Files and bytes that will be scored smaller are decoded at reduced size (JPEG DCT scaling, then
     integer box reduction in 8 bits, never below the final size) before the one float resize, so
     memory follows the scored size, not the upload's. An already prepared image is not
-    decoded again; it is only downscaled further if it exceeds ``max_side``.
+    decoded again; it is only downscaled further if it exceeds ``max_side``. ``name`` is how
+    errors refer to file data (see :func:`decode`).
     """
     if isinstance(image, PreparedImage):
         if max_side is None or max(image.size) <= max_side:
@@ -105,7 +106,7 @@ def prepare(image: ImageInput | PreparedImage, max_side: int | None = None) -> P
     if isinstance(image, (torch.Tensor, np.ndarray, Image.Image)):
         full = to_unit_tensor(image)
         return PreparedImage(limit_side(full, max_side), (full.shape[2], full.shape[1]))
-    decoded = decode(image, max_side)
+    decoded = decode(image, max_side, name)
     tensor = _rgb_to_tensor(decoded.image)
     return PreparedImage(resize(tensor, scaled_size(decoded.original_size, max_side)), decoded.original_size,
                          decoded.frames)
@@ -121,14 +122,15 @@ class Decoded:
     frames: int
 
 
-def decode(source: str | Path | bytes | BinaryIO, max_side: int | None = None) -> Decoded:
+def decode(source: str | Path | bytes | BinaryIO, max_side: int | None = None, name: str | None = None) -> Decoded:
     """Decode a file, bytes or file object to RGB with EXIF orientation applied.
 
     With ``max_side``, an image that will be scored smaller is decoded at reduced size, between
     once and twice its scored size (the final antialiased resize does the rest). The pixel count is
-    checked from the header, before anything is decoded.
+    checked from the header, before anything is decoded. Errors name ``name``, by default the path
+    or "the uploaded data" (a file object's own name may be a server path, so it is never used).
     """
-    name = str(source) if isinstance(source, (str, Path)) else "the uploaded data"
+    name = name or (str(source) if isinstance(source, (str, Path)) else "the uploaded data")
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         with Image.open(stream, formats=DECODED_FORMATS) as img:

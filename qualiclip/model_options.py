@@ -19,6 +19,10 @@ from .model_registry import MODELS, load_model
 from .scoring import QualityModel
 
 
+#: The ``argparse`` destinations of :func:`add_model_options`' flags.
+MODEL_OPTIONS = ("model", "weights", "prompt_learner", "formula", "max_side", "device", "batch_size")
+
+
 def at_least(minimum: int, why: str = "") -> Callable[[str], int]:
     """An argparse ``type``: a whole number no smaller than ``minimum`` (``why`` explains the bound)."""
     def parse(text: str) -> int:
@@ -107,3 +111,10 @@ def models_from_options(args: argparse.Namespace) -> dict[str, QualityModel]:
         model = load_model(names[0], args.weights, **options)
         return {model.name: model}
     return {name: load_model(name, files.get(name), **options) for name in names}
+
+
+def model_options_of(args: argparse.Namespace, **changes: object) -> argparse.Namespace:
+    """Only the values of :func:`add_model_options`' flags (with ``changes``): what another process
+    needs to load the same model, without the rest of a command line."""
+    values = {name: getattr(args, name) for name in MODEL_OPTIONS}
+    return argparse.Namespace(**{**values, **changes})

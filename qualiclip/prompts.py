@@ -25,3 +25,12 @@ CLIP_IQA_ATTRIBUTE_PAIRS: tuple[PromptPair, ...] = (
     ("Colorful photo.", "Dull photo."),
     ("High contrast photo.", "Low contrast photo."),
 )
+
+
+def pair_column(pair: PromptPair) -> str:
+    """The column name of a pair's probability in tables and files, e.g. ``p_good_photo``."""
+    return "p_" + pair[0].rstrip(".").lower().replace(" ", "_")
+
+
+#: Column names of the per-pair probabilities, in ``PROMPT_PAIRS`` order (CSV, Parquet, tables).
+PAIR_COLUMNS: tuple[str, ...] = tuple(pair_column(pair) for pair in PROMPT_PAIRS)

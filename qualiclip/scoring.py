@@ -142,10 +142,17 @@ class QualityModel:
         """(B, 3, H, W) unit-range -> normalised, on the model's device, channels-last."""
         return normalize(batch.to(self.device)).contiguous(memory_format=torch.channels_last)
 
-    def encode(self, batch: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) unit-range images -> (B, D) L2-normalised embeddings (no grad handling)."""
+    def encode(self, batch: torch.Tensor, tower: torch.nn.Module | None = None) -> torch.Tensor:
+        """(B, 3, H, W) unit-range images -> (B, D) L2-normalised embeddings (no grad handling).
+
+        ``tower`` runs the image tower instead of ``clip.visual`` (training passes its DDP wrapper).
+        """
         with self.autocast():
-            return self.module.embed(self.module.trunk(self.to_model_input(batch)))
+            model_input = self.to_model_input(batch)
+            if tower is None:
+                return self.module.embed(self.module.trunk(model_input))
+            features = tower(model_input)
+        return F.normalize(features.float(), dim=-1)
 
     def trunk(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) unit-range images -> the image tower's features before its head, no autograd.

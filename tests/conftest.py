@@ -47,6 +47,22 @@ def photo() -> np.ndarray:
     return data.astronaut()[::4, ::4].copy()
 
 
+@pytest.fixture(scope="module")
+def photo_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Three training photos and one held-out photo, downscaled for speed."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("photos")
+    splits = {"train": ("astronaut", "coffee", "rocket"), "holdout": ("chelsea",)}
+    for split, names in splits.items():
+        (root / split).mkdir()
+        for name in names:
+            image = Image.fromarray(getattr(data, name)())
+            image.thumbnail((192, 192))
+            image.save(root / split / f"{name}.png")
+    return root / "train", root / "holdout"
+
+
 @pytest.fixture()
 def make_fifo() -> Iterator[Callable[[Path], Path]]:
     """Creates FIFOs (named pipes). Code under test must never open one; if it does, it blocks
@@ -69,3 +85,28 @@ def make_fifo() -> Iterator[Callable[[Path], Path]]:
     yield make
     for timer in timers:
         timer.cancel()
+
+
+def make_collection(folder: Path, photo: np.ndarray, count: int = 54) -> tuple[list[Path], list[Path]]:
+    """``count`` usable images (three sizes and formats, some in a subfolder) and six unusable files.
+
+    Returns (usable, unusable) paths; every file's pixels differ, so every score does too.
+    """
+    from PIL import Image
+
+    (folder / "nested").mkdir(parents=True, exist_ok=True)
+    usable = []
+    for index in range(count):
+        pixels = np.roll(photo, 3 * index, axis=1)
+        kind = index % 3
+        path = folder / ("nested" if index % 4 == 0 else "") / f"img{index:03d}.{('png', 'jpg', 'webp')[kind]}"
+        image = Image.fromarray(pixels if kind == 0 else pixels[:96] if kind == 1 else pixels[:, :80])
+        image.save(path, **({"quality": 90} if kind else {}))
+        usable.append(path)
+    unusable = {"truncated.jpg": usable[1].read_bytes()[:200], "empty.png": b"",
+                "text.png": b"not an image at all", "header-only.jpg": b"\xff\xd8\xff\xe0 truncated",
+                "half.png": usable[3].read_bytes()[:300]}
+    for name, content in unusable.items():
+        (folder / name).write_bytes(content)
+    Image.fromarray(photo[:20, :20]).save(folder / "too-small.png")
+    return usable, [folder / name for name in [*unusable, "too-small.png"]]

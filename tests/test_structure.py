@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,3 +95,21 @@ def test_app_py_is_wiring_only() -> None:
     assert len(source.splitlines()) <= 40
     tree = ast.parse(source)
     assert not [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+
+
+def test_ray_is_imported_only_by_the_ray_engine_and_the_command_line_needs_neither_ray_nor_pyarrow() -> None:
+    importers = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names}
+            names |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
+                      if isinstance(node, ast.ImportFrom) and not node.level}
+            if "ray" in names:
+                importers.append(path.relative_to(ROOT).as_posix())
+    assert importers == ["qualiclip/collection/ray_engine.py"]
+    loaded = subprocess.run([sys.executable, "-c", "import sys, qualiclip.cli; "
+                             "print(sorted({'ray', 'pyarrow'} & {name.split('.')[0] for name in sys.modules}))"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert loaded.stdout.strip() == "[]", loaded.stderr

@@ -169,20 +169,6 @@ def test_small_images_are_upscaled_to_the_crop_size(tmp_path: Path) -> None:
 
 
 # -- training runs ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def photo_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Three training photos and one held-out photo, downscaled for speed."""
-    root = tmp_path_factory.mktemp("photos")
-    splits = {"train": ("astronaut", "coffee", "rocket"), "holdout": ("chelsea",)}
-    for split, names in splits.items():
-        (root / split).mkdir()
-        for name in names:
-            image = Image.fromarray(getattr(data, name)())
-            image.thumbnail((192, 192))
-            image.save(root / split / f"{name}.png")
-    return root / "train", root / "holdout"
-
-
 def tiny_config(photo_dirs: tuple[Path, Path], output: Path, **changes) -> TrainConfig:
     values = dict(data=str(photo_dirs[0]), holdout=str(photo_dirs[1]), output=str(output), steps=6,
                   batch_size=2, crop_size=64, lr=2e-3, warmup_steps=2, workers=0, checkpoint_every=2,

@@ -1,5 +1,8 @@
 """``python -m qualiclip train DATA [--out DIR] [--config JSON] [--resume] [--<field> VALUE]...``
 
+``torchrun --nproc_per_node N -m qualiclip train ...`` runs the same training on N processes (DDP,
+see :mod:`qualiclip.training.distributed`); ``--batch-size`` stays the global batch.
+
 Every :class:`TrainConfig` field is an option (``--batch-size``, ``--lr``, ``--init``...). Values
 come from, in increasing priority: the defaults, ``--config`` (or, with ``--resume``, the run's
 saved ``config.json``), then the options given on the command line.
@@ -14,7 +17,8 @@ from typing import TextIO
 
 from ..errors import EXIT_INTERRUPTED, QualiCLIPError
 from .config import TrainConfig
-from .trainer import train
+from .distributed import process_group, rank_device, ranks_from_environment
+from .trainer import resolve_device, train
 
 _RENAMED = {"output": "--out"}  # data is the positional argument
 
@@ -62,19 +66,29 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def run_train(args: argparse.Namespace, err: TextIO | None = None) -> int:
-    """The ``train`` sub-command; returns the exit status (130 after Ctrl-C, with a checkpoint saved)."""
+    """The ``train`` sub-command; returns the exit status (130 after Ctrl-C, with a checkpoint saved).
+
+    Under ``torchrun`` every process runs this: each joins the process group and trains its share,
+    and only rank 0 reports (errors are reported by every rank, prefixed with its rank).
+    """
     err = err or sys.stderr
+    ranks = ranks_from_environment()
+    prefix = f"[rank {ranks.rank}] " if ranks.distributed else ""
     try:
         config = config_from_args(args)
         if not config.data:
             raise ValueError("give the folder of pristine images (DATA)")
-        result = train(config, resume=args.resume)
+        with process_group(ranks, rank_device(resolve_device(config.device), ranks)):
+            result = train(config, resume=args.resume, ranks=ranks)
     except KeyboardInterrupt:
-        print("stopped; continue with --resume", file=err)
+        if ranks.is_main:
+            print("stopped; continue with --resume", file=err)
         return EXIT_INTERRUPTED
     except (QualiCLIPError, ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=err)
+        print(f"{prefix}error: {error}", file=err)
         return 2
+    if not ranks.is_main:
+        return 0
     overall = result.summaries[-1] if result.summaries else None
     print(f"wrote {result.model_path} (logit scale {result.logit_scale:.3f})", file=err)
     if overall:

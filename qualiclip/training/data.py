@@ -3,6 +3,8 @@
 Every batch is a pure function of (seed, step): sample ``k`` of step ``s`` draws from
 ``numpy.random.default_rng([seed, s, k])``. Batches therefore do not depend on worker count or
 on earlier batches, and a resumed run sees exactly the batches the uninterrupted run would have.
+With several processes each rank draws only its own slots ``k`` (see
+:mod:`qualiclip.training.distributed`), and so decodes only the images those slots pick.
 """
 from __future__ import annotations
 
@@ -96,15 +98,17 @@ def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int,
 
 
 class StepBatches(Dataset):
-    """Map-style dataset whose item ``step`` is that step's whole batch, (B, 2, L, 3, S, S)."""
+    """Map-style dataset whose item ``step`` is that step's batch, (B, 2, L, 3, S, S): all of it, or
+    the samples of ``slots`` (a rank's share of the B slots)."""
 
     def __init__(self, paths: Sequence[Path], *, seed: int, batch_size: int, crop_size: int,
                  num_levels: int, max_distortions: int, min_overlap: float,
                  groups: Sequence[str] | None = None, include_pristine: bool = False,
                  scale_range: Sequence[float] | None = None, flip: bool = False,
-                 permute_channels: bool = False) -> None:
+                 permute_channels: bool = False, slots: Sequence[int] | None = None) -> None:
         self.paths = list(paths)
         self.seed, self.batch_size, self.crop_size = seed, batch_size, crop_size
+        self.slots = list(range(batch_size) if slots is None else slots)
         self.num_levels, self.min_overlap, self.include_pristine = num_levels, min_overlap, include_pristine
         self.scale_range = tuple(scale_range) if scale_range else None
         self.flip, self.permute_channels = flip, permute_channels
@@ -139,4 +143,4 @@ class StepBatches(Dataset):
                                   self.include_pristine)
 
     def __getitem__(self, step: int) -> torch.Tensor:
-        return torch.stack([self.sample(step, slot) for slot in range(self.batch_size)])
+        return torch.stack([self.sample(step, slot) for slot in self.slots])

@@ -15,12 +15,16 @@ under ``batchnorm="auto"`` is frozen (eval mode, running statistics kept) when t
 pretrained, because batches of a few images give poor statistics; a from-scratch model trains it.
 With ``ema_decay`` > 0 an exponential moving average of the image tower (``torch.optim.swa_utils``)
 is what gets evaluated and written; the raw weights keep training.
+
+Under ``torchrun`` (``ranks`` from :mod:`qualiclip.training.distributed`) every rank trains its share
+of each batch through DDP and only rank 0 writes these files and evaluates; one process is unchanged.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
 import csv
+import math
 import random
 import signal
 import threading
@@ -46,6 +50,7 @@ from ..scoring import QualityModel
 from .calibration import calibrate_logit_scale
 from .config import TrainConfig
 from .data import StepBatches, list_images
+from .distributed import SINGLE, Ranks, data_parallel, rank_device, rank_slots, share_step, with_global_batchnorm
 from .losses import LossTerms, qualiclip_loss
 from .start import load_start
 
@@ -129,10 +134,13 @@ def restore_rng_states(states: dict[str, object]) -> None:
 
 
 @contextlib.contextmanager
-def deferred_interrupt() -> Iterator[list[bool]]:
+def deferred_interrupt(distributed: bool = False) -> Iterator[list[bool]]:
     """Turn the first Ctrl-C into a flag checked between steps (a second one interrupts at once).
 
     A step interrupted half-way (weights updated, schedule not) could not be resumed exactly.
+    With several processes, SIGTERM too (``torchrun`` forwards Ctrl-C as SIGINT and stops workers
+    with SIGTERM) and every one of them only sets the flag: a rank leaving mid-step would leave the
+    others waiting in a collective; ``torchrun`` kills workers that outstay its grace period.
     Outside the main thread signals cannot be caught; the flag then simply stays False.
     """
     flag = [False]
@@ -141,15 +149,17 @@ def deferred_interrupt() -> Iterator[list[bool]]:
         return
 
     def handler(signum: int, frame: object) -> None:
-        if flag[0]:
+        if flag[0] and not distributed:
             raise KeyboardInterrupt
         flag[0] = True
 
-    previous = signal.signal(signal.SIGINT, handler)
+    signals = (signal.SIGINT, signal.SIGTERM) if distributed else (signal.SIGINT,)
+    previous = {signum: signal.signal(signum, handler) for signum in signals}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def text_tower_as_half(clip: nn.Module) -> nn.Module:
@@ -165,13 +175,18 @@ def text_tower_as_half(clip: nn.Module) -> nn.Module:
 
 
 class Trainer:
-    """One training run; ``resume=True`` continues the run saved in ``config.output``."""
+    """One training run; ``resume=True`` continues the run saved in ``config.output``.
 
-    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
+    ``ranks``: this process's place in a ``torchrun`` run (its process group already joined, see
+    :func:`qualiclip.training.distributed.process_group`); the default is one process.
+    """
+
+    def __init__(self, config: TrainConfig, resume: bool = False, ranks: Ranks = SINGLE) -> None:
         self.config = config
+        self.ranks = ranks
         self.files = RunFiles(config.output_dir)
         self.plots = import_optional("qualiclip.training.plots", "train")  # before any work: the run ends with a plot
-        self.device = resolve_device(config.device)
+        self.device = rank_device(resolve_device(config.device), ranks)
         if config.threads > 0:
             torch.set_num_threads(config.threads)
         start = load_start(config.init, config.arch, config.prompts, config.seed)
@@ -182,17 +197,22 @@ class Trainer:
         self.clip.requires_grad_(False)
         self.clip.visual.requires_grad_(True)
         self.train_batchnorm = config.batchnorm == "train" or (config.batchnorm == "auto" and not start.pretrained)
+        self.slots = rank_slots(config.batch_size, ranks)
+        if ranks.distributed and self.train_batchnorm:
+            with_global_batchnorm(self.clip.visual)
         self.optimizer = make_optimizer(list(self.clip.visual.parameters()), config)
         self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, config))
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.device.type == "cuda")
         self.ema = (AveragedModel(self.clip.visual, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay),
                                   use_buffers=True) if config.ema_decay else None)
+        #: What runs the image tower in training: DDP's wrapper with several processes, else the tower.
+        self.tower = data_parallel(self.clip.visual, self.device) if ranks.distributed else self.clip.visual
         self.paths = list_images(config.data)
-        self.holdout = self._load_holdout()
+        self.holdout = self._load_holdout() if ranks.is_main else {}
         self.step, self.elapsed = 0, 0.0
         if resume:
             self._load_state()
-        else:
+        elif ranks.is_main:
             config.to_json(self.files.config)
             for path in (self.files.log, self.files.evals):
                 path.unlink(missing_ok=True)
@@ -252,14 +272,14 @@ class Trainer:
             self.ema.load_state_dict(state["ema"])
         restore_rng_states(state["rng"])
         self.step, self.elapsed = state["step"], state["elapsed"]
-        for path in (self.files.log, self.files.evals):  # drop rows logged after the saved step
-            _truncate_csv(path, self.step)
+        for path in (self.files.log, self.files.evals) if self.ranks.is_main else ():
+            _truncate_csv(path, self.step)  # drop rows logged after the saved step
 
     # -- loop --------------------------------------------------------------------------------------
     def loader(self) -> DataLoader:
-        """Batches for the remaining steps, each a pure function of (seed, step)."""
+        """This rank's share of the batches for the remaining steps, each a pure function of (seed, step, rank)."""
         c = self.config
-        dataset = StepBatches(self.paths, seed=c.seed, batch_size=c.batch_size, crop_size=c.crop_size,
+        dataset = StepBatches(self.paths, seed=c.seed, batch_size=c.batch_size, slots=self.slots, crop_size=c.crop_size,
                               num_levels=c.num_levels, max_distortions=c.max_distortions, min_overlap=c.min_overlap,
                               groups=c.groups, include_pristine=c.include_pristine, scale_range=c.scale_range,
                               flip=c.flip, permute_channels=c.permute_channels)
@@ -269,7 +289,7 @@ class Trainer:
         """One optimisation step on a (B, 2, L, 3, S, S) batch."""
         c = self.config
         batch = batch.to(self.device, non_blocking=True)
-        features = self.model.encode(batch.flatten(0, 2))
+        features = self.model.encode(batch.flatten(0, 2), tower=self.tower)
         sims = by_pair(features @ self.model.prompt_features.T).unflatten(0, batch.shape[:3])
         terms = qualiclip_loss(sims, margin_consistency=c.margin_consistency, margin_ranking=c.margin_ranking,
                                weight_consistency=c.weight_consistency, weight_positive=c.weight_positive,
@@ -287,14 +307,17 @@ class Trainer:
         """Train to ``config.steps``, then calibrate and write ``model.pth``.
 
         Ctrl-C (or a KeyboardInterrupt from ``on_step``) saves a resumable checkpoint, then re-raises.
+        With several processes, ``on_step`` gets the losses averaged over the ranks, and a Ctrl-C on
+        any rank stops every rank after the same step.
         """
-        c = self.config
+        c, main = self.config, self.ranks.is_main
         self._set_train_mode()
-        progress = tqdm(total=c.steps, initial=self.step, unit="step", dynamic_ncols=True)
+        progress = tqdm(total=c.steps, initial=self.step, unit="step", dynamic_ncols=True, disable=not main)
         try:
-            with deferred_interrupt() as interrupted, self.files.log.open("a", newline="") as log:
-                writer = csv.writer(log)
-                if log.tell() == 0:
+            with (deferred_interrupt(self.ranks.distributed) as interrupted,
+                  self.files.log.open("a", newline="") if main else contextlib.nullcontext() as log):
+                writer = csv.writer(log) if main else None
+                if writer and log.tell() == 0:
                     writer.writerow(LOG_COLUMNS)
                 started = time.perf_counter() - self.elapsed
                 for batch in self.loader():
@@ -302,29 +325,38 @@ class Trainer:
                     terms = self.train_step(batch)
                     self.step += 1
                     self.elapsed = time.perf_counter() - started
-                    values = terms.as_floats()
-                    writer.writerow([self.step, f"{lr:.6g}"] + [f"{values[k]:.6f}" for k in LOG_COLUMNS[2:6]]
-                                    + [f"{self.elapsed:.1f}"])
-                    log.flush()
+                    values, stop = terms.as_floats(), interrupted[0]
+                    if self.ranks.distributed:
+                        values, stop = share_step(values, stop, self.device)
+                        terms = LossTerms(**{name: torch.tensor(value) for name, value in values.items()})
+                    if writer:
+                        writer.writerow([self.step, f"{lr:.6g}"] + [f"{values[k]:.6f}" for k in LOG_COLUMNS[2:6]]
+                                        + [f"{self.elapsed:.1f}"])
+                        log.flush()
                     progress.update()
                     progress.set_postfix(loss=f"{values['total']:.4f}", cons=f"{values['consistency']:.3f}",
                                          pos=f"{values['positive']:.3f}", neg=f"{values['negative']:.3f}")
                     self._periodic()
                     if on_step:
                         on_step(self.step, terms)
-                    if interrupted[0]:
+                    if stop:
                         raise KeyboardInterrupt
         except KeyboardInterrupt:
-            self.save()
-            tqdm.write(f"interrupted: checkpoint saved at step {self.step} in {self.files.root}")
+            if main:
+                self.save()
+                tqdm.write(f"interrupted: checkpoint saved at step {self.step} in {self.files.root}")
             raise
         finally:
             progress.close()
+        if not main:
+            return RunResult(self.files.final, math.nan, [])
         self.save()
         return self.finish()
 
     def _periodic(self) -> None:
         c = self.config
+        if not self.ranks.is_main:
+            return
         if self.step % c.checkpoint_every == 0:
             self.save()
         if c.eval_every and self.step % c.eval_every == 0 and self.step < c.steps:
@@ -374,6 +406,11 @@ def _truncate_csv(path: Path, last_step: int) -> None:
         csv.writer(handle).writerows(kept)
 
 
-def train(config: TrainConfig, resume: bool = False, on_step: StepCallback | None = None) -> RunResult:
-    """Run (or resume) training described by ``config``; see :class:`Trainer`."""
-    return Trainer(config, resume=resume).run(on_step)
+def train(config: TrainConfig, resume: bool = False, on_step: StepCallback | None = None,
+          ranks: Ranks = SINGLE) -> RunResult:
+    """Run (or resume) training described by ``config``; see :class:`Trainer`.
+
+    On a rank other than 0 of a ``torchrun`` run, the result names the model rank 0 writes and
+    holds no evaluation (``logit_scale`` NaN).
+    """
+    return Trainer(config, resume=resume, ranks=ranks).run(on_step)
