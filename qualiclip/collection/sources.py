@@ -104,14 +104,19 @@ def _add_entry(listing: Listing, entry: str, seen: set[str], must_exist: bool = 
     listing.not_images.extend(map(str, found.not_images))
 
 
-def read_listing(source: str) -> list[str]:
-    """The entries a ``.txt``, ``.csv`` or ``.parquet`` listing names (blank lines and cells skipped)."""
+def read_bytes(source: str, error: type[QualiCLIPError]) -> bytes:
+    """The whole content of a local path or URI (pyarrow's filesystems); a failure is ``error`` naming it."""
     fs, path = filesystem(source)
     try:
-        with fs.open_input_file(path) as handle:
-            data = handle.read()
+        with fs.open_input_stream(path) as handle:
+            return handle.read()
     except (OSError, ValueError) as err:
-        raise QualiCLIPError(f"cannot read {source}: {err}") from err
+        raise error(f"cannot read {source}: {err}") from err
+
+
+def read_listing(source: str) -> list[str]:
+    """The entries a ``.txt``, ``.csv`` or ``.parquet`` listing names (blank lines and cells skipped)."""
+    data = read_bytes(source, QualiCLIPError)
     suffix = source.lower().rsplit(".", 1)[-1]
     if suffix in ("parquet", "pq"):
         import pyarrow.parquet as pq
@@ -165,12 +170,6 @@ def prepare_entry(entry: str, max_side: int | None) -> PreparedImage | QualiCLIP
     try:
         if not is_uri(entry):
             return prepare(Path(entry), max_side)
-        fs, path = filesystem(entry)
-        try:
-            with fs.open_input_stream(path) as handle:
-                data = handle.read()
-        except (OSError, ValueError) as err:
-            raise ImageLoadError(f"cannot read {entry}: {err}") from err
-        return prepare(data, max_side, name=entry)
+        return prepare(read_bytes(entry, ImageLoadError), max_side, name=entry)
     except QualiCLIPError as error:
         return error
