@@ -65,6 +65,12 @@ def test_listings_in_every_format_name_the_same_entries(collection, tmp_path: Pa
     assert sorted(remote.entries) == sorted(path.as_uri() for path in usable + unusable)
     with pytest.raises(QualiCLIPError, match="does not exist"):
         list_source(str(tmp_path / "absent"))
+    with pytest.raises(QualiCLIPError, match="cannot read"):
+        list_source(str(tmp_path / "absent.txt"))
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\xff\xfe\x00photo.jpg\n\x89PNG")
+    with pytest.raises(QualiCLIPError, match="binary.txt: not UTF-8 text"):
+        list_source(str(binary))
 
 
 def test_a_csv_listing_reads_the_escaped_cells_the_project_writes(tmp_path: Path, photo: np.ndarray) -> None:
@@ -178,6 +184,7 @@ def test_command_line_scores_equal_the_score_command(collection, tiny_checkpoint
         assert np.abs(np.subtract([rows[path][c] for c in PAIR_COLUMNS], record["pair_probabilities"])).max() <= 1e-6
     assert main(["score-dataset", str(folder), "--out", str(out), *common]) == 0
     assert f"60 already in {out}; 0 to score" in capsys.readouterr().err
+    assert sorted(list_source(str(out)).entries) == sorted(rows)  # an output folder is a listing too
     assert pq.read_table(out).num_rows == 60
     assert main(["score-dataset", str(folder), "--out", str(out), "--workers", "2"]) == 2
     assert capsys.readouterr().err == "error: --workers only apply to --engine ray\n"

@@ -5,11 +5,16 @@ The pipeline: the entries -> ``map_batches`` tasks that read and decode them on 
 ``workers`` scorers, each holding one model (on a GPU when ``gpus_per_worker`` > 0), scoring
 batches of ``batch_size`` images with same-sized images sharing a forward pass -> rows streamed back
 to the caller. Ray Data's backpressure keeps a bounded number of decoded batches in flight, so
-memory does not grow with the collection. A scorer that dies (a crash, a lost node) is restarted
-and its batches retried: Ray Data creates its actor pools with ``max_restarts=-1`` and
-``max_task_retries=-1`` (Ray 2.60 deprecates passing them as remote arguments), and
-``tests/test_collection_ray.py`` kills a scorer mid-run to check it. Ray is imported only here: the
-rest of the project runs without it.
+memory does not grow with the collection. When a scorer needs exactly what a decoding task needs
+(CPU only, one CPU each), Ray Data fuses the two stages into the actors, which saves shipping
+decoded pixels between processes on a CPU-only cluster; with GPUs (or another CPU amount) decoding
+runs as separate CPU tasks. Blocks hold whole batches, so the scorers get the same consecutive
+batches as the local engine, and with the same torch thread count the same scores, bit for bit.
+
+A scorer that dies (a crash, a lost node) is restarted and its batches retried: Ray Data creates its
+actor pools with ``max_restarts=-1`` and ``max_task_retries=-1`` (Ray 2.60 deprecates passing them as
+remote arguments), and ``tests/test_collection_ray.py`` kills a scorer mid-run to check it. Ray is
+imported only here: the rest of the project runs without it.
 """
 from __future__ import annotations
 

@@ -70,13 +70,29 @@ class Listing:
 
 
 def list_source(source: str) -> Listing:
-    """The entries of ``source`` (see the module docstring); a missing source is a QualiCLIPError."""
+    """The entries of ``source`` (see the module docstring); a missing source is a QualiCLIPError.
+
+    Entries of a listing are taken as files: a URI there is not looked up (a listing of a million
+    object-store URIs costs no request), a local one is checked as ``score`` checks a named file.
+    """
     listing, seen = Listing(), set()
     if is_listing(source):
         for entry in read_listing(source):
             _add_entry(listing, entry, seen)
+    elif is_uri(source):
+        kind = _remote_kind(source)
+        if kind == "missing":
+            raise QualiCLIPError(f"{source} does not exist")
+        if kind == "folder":
+            images, others = _remote_files(source)
+            listing.add(images, seen)
+            listing.not_images.extend(others)
+        else:
+            listing.add([source], seen)
+    elif not Path(source).exists():
+        raise QualiCLIPError(f"{source} does not exist")
     else:
-        _add_entry(listing, source, seen, must_exist=True)
+        _add_entry(listing, source, seen)
     return listing
 
 
@@ -84,20 +100,11 @@ def is_listing(source: str) -> bool:
     return source.lower().endswith(LISTING_SUFFIXES)
 
 
-def _add_entry(listing: Listing, entry: str, seen: set[str], must_exist: bool = False) -> None:
-    """Add one entry: a folder is replaced by the image files below it; a file is kept as it is."""
+def _add_entry(listing: Listing, entry: str, seen: set[str]) -> None:
+    """Add one entry: a URI as it is; a local folder replaced by the image files below it."""
     if is_uri(entry):
-        if _is_remote_folder(entry):
-            images, others = _remote_files(entry)
-            listing.add(images, seen)
-            listing.not_images.extend(others)
-            return
-        if must_exist and not _remote_exists(entry):
-            raise QualiCLIPError(f"{entry} does not exist")
         listing.add([entry], seen)
         return
-    if must_exist and not Path(entry).exists():
-        raise QualiCLIPError(f"{entry} does not exist")
     found = find_images([entry])
     listing.add(map(str, found.images), seen)
     listing.add(map(str, found.not_regular), seen, not_regular=True)
@@ -115,37 +122,40 @@ def read_bytes(source: str, error: type[QualiCLIPError]) -> bytes:
 
 
 def read_listing(source: str) -> list[str]:
-    """The entries a ``.txt``, ``.csv`` or ``.parquet`` listing names (blank lines and cells skipped)."""
-    data = read_bytes(source, QualiCLIPError)
-    suffix = source.lower().rsplit(".", 1)[-1]
-    if suffix in ("parquet", "pq"):
-        import pyarrow.parquet as pq
+    """The entries a listing names (blank lines and cells skipped): ``.txt``, ``.csv``, or ``.parquet``
+    (a file or a folder of parts, such as a previous ``--out``; only its path column is read)."""
+    if source.lower().endswith((".parquet", ".pq")):
+        import pyarrow.dataset as ds
 
-        table = pq.read_table(io.BytesIO(data))
-        column = PATH_COLUMN if PATH_COLUMN in table.column_names else table.column_names[0]
-        values = table.column(column).to_pylist()
-    elif suffix == "csv":
-        rows = list(read_rows(io.StringIO(data.decode("utf-8-sig"), newline="")))
-        columns = list(rows[0]) if rows else []
-        column = PATH_COLUMN if PATH_COLUMN in columns else columns[0] if columns else None
-        values = [row.get(column) for row in rows]
+        fs, path = filesystem(source)
+        try:
+            dataset = ds.dataset(path, filesystem=fs, format="parquet")
+            column = PATH_COLUMN if PATH_COLUMN in dataset.schema.names else dataset.schema.names[0]
+            values = dataset.to_table(columns=[column]).column(column).to_pylist()
+        except (OSError, ValueError) as err:
+            raise QualiCLIPError(f"cannot read {source}: {err}") from err
     else:
-        values = data.decode("utf-8-sig").splitlines()
+        try:
+            text = read_bytes(source, QualiCLIPError).decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise QualiCLIPError(f"cannot read {source}: not UTF-8 text ({err.reason})") from err
+        if source.lower().endswith(".csv"):
+            rows = list(read_rows(io.StringIO(text, newline="")))
+            columns = list(rows[0]) if rows else []
+            column = PATH_COLUMN if PATH_COLUMN in columns else columns[0] if columns else None
+            values = [row.get(column) for row in rows]
+        else:
+            values = text.splitlines()
     return [str(value).strip() for value in values if value is not None and str(value).strip()]
 
 
-def _is_remote_folder(uri: str) -> bool:
+def _remote_kind(uri: str) -> str:
+    """"folder", "file" or "missing"."""
     from pyarrow import fs as pafs
 
     fs, path = filesystem(uri)
-    return fs.get_file_info(path).type == pafs.FileType.Directory
-
-
-def _remote_exists(uri: str) -> bool:
-    from pyarrow import fs as pafs
-
-    fs, path = filesystem(uri)
-    return fs.get_file_info(path).type != pafs.FileType.NotFound
+    kind = fs.get_file_info(path).type
+    return {pafs.FileType.Directory: "folder", pafs.FileType.NotFound: "missing"}.get(kind, "file")
 
 
 def _remote_files(uri: str) -> tuple[list[str], list[str]]:

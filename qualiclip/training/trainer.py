@@ -277,12 +277,12 @@ class Trainer:
 
     # -- loop --------------------------------------------------------------------------------------
     def loader(self) -> DataLoader:
-        """This rank's share of the batches for the remaining steps, each a pure function of (seed, step, rank)."""
+        """This rank's share of each remaining step's batch: a pure function of (seed, step, rank)."""
         c = self.config
-        dataset = StepBatches(self.paths, seed=c.seed, batch_size=c.batch_size, slots=self.slots, crop_size=c.crop_size,
+        dataset = StepBatches(self.paths, seed=c.seed, batch_size=c.batch_size, crop_size=c.crop_size,
                               num_levels=c.num_levels, max_distortions=c.max_distortions, min_overlap=c.min_overlap,
                               groups=c.groups, include_pristine=c.include_pristine, scale_range=c.scale_range,
-                              flip=c.flip, permute_channels=c.permute_channels)
+                              flip=c.flip, permute_channels=c.permute_channels, slots=self.slots)
         return DataLoader(dataset, batch_size=None, sampler=range(self.step, c.steps), num_workers=c.workers)
 
     def train_step(self, batch: torch.Tensor) -> LossTerms:
