@@ -358,9 +358,9 @@ def test_a_cached_upload_cannot_be_altered_by_a_callback(tiny_studio: Studio, tm
 
 def test_learn_tab_shows_the_logit_scale_of_the_loaded_model() -> None:
     offline = load_studio(BUNDLED_DIR / "qualiclip-offline.pth")
-    assert offline.primary.logit_scale == pytest.approx(11.08, abs=0.01)
+    assert offline.primary.logit_scale == pytest.approx(9.557, abs=0.01)
     demo = build_demo(offline)
     [learn] = [block.value for block in demo.blocks.values()
                if isinstance(block, gr.Markdown) and "How the score is computed" in str(block.value)]
-    assert "e^{11.08\\, f" in learn and "scaled by 11.08" in learn and "e^{100" not in learn
+    assert "e^{9.557\\, f" in learn and "scaled by 9.557" in learn and "e^{100" not in learn
     assert "scaled by 100)" in learn_markdown(100.0) and "own scale" not in learn_markdown(100.0)
