@@ -1,7 +1,10 @@
 """Shared fixtures: a tiny random QualiCLIP checkpoint built offline, once per session."""
 from __future__ import annotations
 
+import functools
 import os
+import signal
+import subprocess
 import threading
 from pathlib import Path
 from typing import Callable, Iterator
@@ -23,6 +26,18 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def _default_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture(scope="session")
+def popen_with_ctrl_c() -> Callable[..., subprocess.Popen]:
+    """``subprocess.Popen`` whose child takes SIGINT as a terminal's Ctrl-C. A test run started in
+    the background (``cmd &``, nohup) hands SIGINT on as ignored, and Python keeps an inherited
+    ignored SIGINT ignored, so without this the child would never see the test's Ctrl-C."""
+    return functools.partial(subprocess.Popen, preexec_fn=_default_ctrl_c)
 
 
 @pytest.fixture(scope="session")

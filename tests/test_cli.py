@@ -252,12 +252,13 @@ def test_ctrl_c_during_score_keeps_the_rows_written(tiny_checkpoint: Path, folde
     assert all(0 <= float(row["score"]) <= 1 for row in rows)
 
 
-def test_sigint_to_a_real_score_process(tiny_checkpoint: Path, folder: Path, tmp_path: Path) -> None:
+def test_sigint_to_a_real_score_process(tiny_checkpoint: Path, folder: Path, tmp_path: Path,
+                                       popen_with_ctrl_c) -> None:
     """The real thing: SIGINT while the command scores (one file a batch, listed 200 times)."""
     out_csv = tmp_path / "scores.csv"
-    process = subprocess.Popen([sys.executable, "-m", "qualiclip", "score", *[str(folder / "a.png")] * 200,
+    process = popen_with_ctrl_c([sys.executable, "-m", "qualiclip", "score", *[str(folder / "a.png")] * 200,
                                 "--weights", str(tiny_checkpoint), "--csv", str(out_csv), "--batch-size", "1"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:

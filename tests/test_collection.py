@@ -192,7 +192,8 @@ def test_command_line_scores_equal_the_score_command(collection, tiny_checkpoint
 
 def test_sigint_keeps_the_rows_and_a_rerun_completes_the_collection(tiny_checkpoint: Path, tmp_path: Path,
                                                                     photo: np.ndarray,
-                                                                    capsys: pytest.CaptureFixture) -> None:
+                                                                    capsys: pytest.CaptureFixture,
+                                                                    popen_with_ctrl_c) -> None:
     from PIL import Image
 
     images = tmp_path / "images"
@@ -203,7 +204,7 @@ def test_sigint_keeps_the_rows_and_a_rerun_completes_the_collection(tiny_checkpo
     out = tmp_path / "out.parquet"
     argv = [sys.executable, "-m", "qualiclip", "score-dataset", str(images), "--out", str(out),
             "--weights", str(tiny_checkpoint), "--batch-size", "1"]
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = popen_with_ctrl_c(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     err: list[str] = []
     reader = threading.Thread(target=lambda: err.extend(iter(lambda: process.stderr.read(1), "")), daemon=True)
     reader.start()

@@ -163,14 +163,15 @@ def _rank_pid(launcher: int, rank: int) -> int | None:
 
 
 def test_ctrl_c_on_one_rank_stops_both_with_a_checkpoint_and_resume_continues_exactly(photo_dirs,
-                                                                                     tmp_path: Path) -> None:
+                                                                                     tmp_path: Path,
+                                                                                     popen_with_ctrl_c) -> None:
     """From scratch (BatchNorm trained over the global batch) with the default AdamW, 20 steps."""
     values = settings(photo_dirs, tmp_path / "straight", steps=20, lr=2e-3, checkpoint_every=5)
     straight = torchrun(values)
     assert straight.returncode == 0, straight.stderr[-3000:]
     values["output"] = str(tmp_path / "stopped")
-    process = subprocess.Popen([*TORCHRUN, *flags(values)], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = popen_with_ctrl_c([*TORCHRUN, *flags(values)], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
     try:
         log, deadline, signalled = tmp_path / "stopped" / "log.csv", time.monotonic() + 300, False
         while time.monotonic() < deadline and process.poll() is None and not signalled:
