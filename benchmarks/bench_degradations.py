@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from skimage import data
 
-from benchmarks.results_file import replace_section
+from benchmarks.results_file import publish
 from qualiclip.degradations import DEGRADATIONS, MAX_LEVEL
 
 CALL_BUDGET_MS = 500.0
@@ -50,8 +50,6 @@ def render(timings: dict[str, list[float]], repeats: int) -> str:
     worst_name, worst_row = max(timings.items(), key=lambda item: max(item[1]))
     worst = max(worst_row)
     lines = [
-        SECTION,
-        "",
         f"Measured {datetime.date.today().isoformat()}: 1024x768 float32 `skimage.data.astronaut()` (resized), "
         f"median of {repeats} runs per call after a warm-up, default cv2 threads.",
         "",
@@ -78,10 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     image = cv2.resize(data.astronaut(), (1024, 768), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     report = render(time_all(image, args.repeats), args.repeats)
-    print(report)
-    if args.update_results:
-        replace_section(SECTION, report)
-        print("updated benchmarks/RESULTS.md")
+    publish(SECTION, report, args.update_results)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from skimage import data
 
-from benchmarks.results_file import replace_section
+from benchmarks.results_file import publish
 from explain import attention_quality_map, cam_maps, explain, good_and_bad_targets
 from qualiclip import QualityModel, load_model
 from qualiclip.architecture import OFFICIAL_ARCH
@@ -82,8 +82,6 @@ def section(times: dict[str, list[float]], repeats: int) -> str:
         rows.append(f"| {name} | {statistics.median(ms):.0f} | {ratio:.2f}x | {min(ms):.0f} | "
                     f"{min(ms) / min(base):.2f}x | {verdict} |")
     return "\n".join([
-        SECTION,
-        "",
         f"Measured {datetime.date.today().isoformat()}: {SIZE[0]}x{SIZE[1]} "
         "`skimage.data.astronaut()` (resized), "
         f"official `{OFFICIAL_ARCH}` architecture with random weights, CPU, torch threads = "
@@ -93,7 +91,7 @@ def section(times: dict[str, list[float]], repeats: int) -> str:
         "| call | median ms | median vs. plain score | min ms | min vs. plain score | budget (median) |",
         "|---|---:|---:|---:|---:|---|",
         *rows,
-    ])
+    ]) + "\n"
 
 
 def main() -> None:
@@ -107,10 +105,7 @@ def main() -> None:
         weights = make_random_checkpoint(Path(tmp) / "rn50-random.pth", arch=OFFICIAL_ARCH)
         model = load_model(weights=weights, device="cpu")
     text = section(measure(model, image, args.repeats, not args.no_full_tower), args.repeats)
-    print(text)
-    if args.update_results:
-        replace_section(SECTION, text + "\n")
-        print("updated benchmarks/RESULTS.md")
+    publish(SECTION, text, args.update_results)
 
 
 if __name__ == "__main__":

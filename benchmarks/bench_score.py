@@ -30,7 +30,7 @@ from PIL import Image
 from skimage import data
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.results_file import replace_section
+from benchmarks.results_file import publish
 from qualiclip import load_model
 from qualiclip.architecture import OFFICIAL_ARCH
 from qualiclip.formula import quality_from_features
@@ -191,13 +191,10 @@ def cuda_main(runs: int, compiled: bool, update: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         weights = make_random_checkpoint(Path(tmp) / "rn50.pth", arch=OFFICIAL_ARCH, seed=0)
         rows = cuda_table(str(weights), runs, compiled)
-    lines = [CUDA_SECTION, "", f"Measured {date.today()} on {torch.cuda.get_device_name()} with torch "
+    lines = [f"Measured {date.today()} on {torch.cuda.get_device_name()} with torch "
              f"{torch.__version__}: RN50 ({OFFICIAL_ARCH}) with random weights, median of {runs} timed runs "
              "after a warm-up, images already in pinned host memory (the copy to the GPU is timed).", "", *rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if update:
-        replace_section(CUDA_SECTION, text)
+    publish(CUDA_SECTION, "\n".join(lines) + "\n", update)
 
 
 def main() -> None:
@@ -220,7 +217,7 @@ def main() -> None:
             print(json.dumps(memory_worker(weights, width, height, rest[0])))
         return
 
-    lines = [SECTION, "", f"Measured {date.today()} with torch {torch.__version__}, {torch.get_num_threads()} threads, "
+    lines = [f"Measured {date.today()} with torch {torch.__version__}, {torch.get_num_threads()} threads, "
              f"RN50 ({OFFICIAL_ARCH}) with random weights, {args.runs} timed runs after one warm-up, the two "
              f"paths interleaved in one process (drift hits both alike), followed in that process by the "
              f"machine's own ceiling (a 4096x4096 float32 matmul); peak memory per path in its own process.", "",
@@ -251,10 +248,7 @@ def main() -> None:
         lines += ["", f"Largest cap scoring within {TARGET_SECONDS:.0f} s here: "
                   f"**{max(within) if within else 'none'}** (the app uses 768 on CPU, because every upload "
                   "also computes both Grad-CAM maps, about 1.2x a score)."]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.update_results:
-        replace_section(SECTION, text)
+    publish(SECTION, "\n".join(lines) + "\n", args.update_results)
 
 
 if __name__ == "__main__":

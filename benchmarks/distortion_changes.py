@@ -23,7 +23,7 @@ from typing import Mapping
 import numpy as np
 from skimage import data
 
-from benchmarks.results_file import replace_section
+from benchmarks.results_file import publish
 from qualiclip.degradations import DEGRADATIONS, MAX_LEVEL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,10 +58,8 @@ def changes(registry: Mapping, image: np.ndarray) -> dict[str, list[float]]:
 
 
 def render(old: dict[str, list[float]], new: dict[str, list[float]], commit: str) -> str:
-    """Markdown section: one row per type, each level as 'old / new'."""
+    """Markdown report: one row per type, each level as 'old / new'."""
     lines = [
-        SECTION,
-        "",
         f"Mean |degraded - pristine| x 1000 on the held-out `skimage.data.chelsea()` (451x300, float32 in "
         f"[0, 1], seed 0), each cell OLD (commit {commit}) / NEW (ARNIQA-faithful).",
         "",
@@ -84,10 +82,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         old = changes(load_old(args.old, Path(tmp)).DEGRADATIONS, image)
     report = render(old, changes(DEGRADATIONS, image), args.old)
-    print(report)
-    if args.update_results:
-        replace_section(SECTION, report)
-        print("updated benchmarks/RESULTS.md")
+    publish(SECTION, report, args.update_results)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import numpy as np
 from skimage import data
 from sklearn.datasets import load_sample_images
 
-from benchmarks.results_file import replace_section
+from benchmarks.results_file import publish
 from explain import METHODS, TARGET_KINDS, explain
 from qualiclip import MODELS, QualityModel, load_model
 from qualiclip.degradations import MAX_LEVEL, apply_degradation, degradation_names
@@ -209,9 +209,7 @@ def main() -> None:
                f"level-{args.level} distortion pasted into one quadrant of {len(args.images or photos)} photos "
                f"(longer side {args.longest} px); a hit = the argmax of the \"bad\" map lies in that quadrant.\n\n")
     report = summary + tables(cases, args.grid)
-    print("\n" + report)
-    if args.update_results:
-        replace_section(SECTION, f"{SECTION}\n\n{report}")
+    publish(SECTION, report, args.update_results)
     if args.plot:
         save_plot(cases, args.plot, f"{args.method} ({args.target}) on {model.name}")
         print(f"wrote {args.plot}")

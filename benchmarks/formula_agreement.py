@@ -32,7 +32,7 @@ from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from PIL import Image
 from scipy.stats import spearmanr
 
-from benchmarks.results_file import replace_section
+from benchmarks.results_file import publish
 from qualiclip import load_model
 from qualiclip.architecture import OFFICIAL_ARCH
 from qualiclip.model_registry import load_clip
@@ -98,7 +98,6 @@ def measure() -> str:
     header = ("| photo | size | ours | official | \\|ours - official\\| | ours, `--formula pyiqa` | pyiqa | "
               "\\|ours - pyiqa\\| | converted | official - pyiqa |\n|---|---|---|---|---|---|---|---|---|---|")
     return "\n".join([
-        SECTION, "",
         f"Measured {date.today().isoformat()} on CPU (float32; no CUDA here, so the official fp16 autocast is "
         "not measured) with `make_random_checkpoint(arch=\"RN50-quickgelu\", seed=0)`, its CLIP `logit_scale` "
         "set to ln 100 (OpenAI's value, so pyiqa's multiplier is exp(ln 100) / 2 = 50 against the official "
@@ -117,11 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update-results", action="store_true", help="rewrite this section of RESULTS.md")
     args = parser.parse_args()
-    text = measure()
-    print(text)
-    if args.update_results:
-        replace_section(SECTION, text)
-        print("updated benchmarks/RESULTS.md")
+    publish(SECTION, measure(), args.update_results)
 
 
 if __name__ == "__main__":
