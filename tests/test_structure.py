@@ -35,6 +35,15 @@ def _imports(path: Path, modules: set[str]) -> set[str]:
     return found
 
 
+def _absolute_imports(path: Path) -> set[str]:
+    """The top-level packages ``path`` imports by absolute name, anywhere in the file."""
+    tree = ast.parse(path.read_text())
+    names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names}
+    return names | {(node.module or "").split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and not node.level}
+
+
 def _graph() -> dict[str, set[str]]:
     files = [path for package in PACKAGES for path in (ROOT / package).rglob("*.py")]
     modules = {_module_name(path) for path in files}
@@ -82,12 +91,7 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 def test_library_and_explanations_never_import_gradio_or_the_app() -> None:
     for package in ("qualiclip", "explain"):
         for path in (ROOT / package).rglob("*.py"):
-            tree = ast.parse(path.read_text())
-            imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                        for alias in node.names}
-            imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
-                         if isinstance(node, ast.ImportFrom) and not node.level}
-            assert not imported & {"gradio", "studio", "app"}, path
+            assert not _absolute_imports(path) & {"gradio", "studio", "app"}, path
 
 
 def test_app_py_is_wiring_only() -> None:
@@ -101,12 +105,7 @@ def test_ray_is_imported_only_by_the_ray_engine_and_the_command_line_needs_neith
     importers = []
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
-            tree = ast.parse(path.read_text())
-            names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                     for alias in node.names}
-            names |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
-                      if isinstance(node, ast.ImportFrom) and not node.level}
-            if "ray" in names:
+            if "ray" in _absolute_imports(path):
                 importers.append(path.relative_to(ROOT).as_posix())
     assert importers == ["qualiclip/collection/ray_engine.py"]
     loaded = subprocess.run([sys.executable, "-c", "import sys, qualiclip.cli; "
