@@ -43,10 +43,10 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, str, float, float]:
+def timed(argv: list[str]) -> tuple[float, str, float, float]:
     """Run a command; (seconds, stderr, load before, load after). A failing command stops the benchmark."""
     before, started = load(), time.perf_counter()
-    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
@@ -140,9 +140,9 @@ def bench_train(args: argparse.Namespace) -> str:
             "tiny from scratch, 96 px crops, batch 8, 5 levels":
                 (10, ["--init", "tiny", "--crop-size", "96", "--batch-size", "8"]),
         }
+        variants = ((1, "2 threads", [sys.executable], []), (1, "1 thread", [sys.executable], ["--threads", "1"]),
+                    (2, "1 thread each", torchrun, []))
         for setup, (steps, extra) in setups.items():
-            variants = ((1, "2 threads", [sys.executable], []), (1, "1 thread", [sys.executable], ["--threads", "1"]),
-                        (2, "1 thread each", torchrun, []))
             for processes, threads, launcher, thread_flags in variants:
                 out = Path(tmp) / f"run{len(rows)}"
                 argv = [*launcher, "-m", "qualiclip", "train", str(photos), "--holdout", str(photos), "--out",

@@ -50,10 +50,11 @@ class CollectionRun:
         the rows received so far are committed before the exception goes on. ``on_rows`` sees each
         table once it is counted.
         """
-        unusable = [rows_table([ScoredFile(entry, None, NOT_REGULAR) for entry in self.unusable])]
+        unusable = ([rows_table([ScoredFile(entry, None, NOT_REGULAR) for entry in self.unusable])]
+                    if self.unusable else [])
         try:
             with self.store.writer(commit_rows, commit_seconds) as writer:
-                for table in itertools.chain(unusable if self.unusable else [], tables):
+                for table in itertools.chain(unusable, tables):
                     writer.add(table)
                     failed = table.num_rows - table.column("error").null_count
                     self.failed += failed
