@@ -8,7 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from studio.model_slots import WEIGHTS_ENV
+from qualiclip.studio.model_slots import WEIGHTS_ENV
 
 START_TIMEOUT_S = 300
 

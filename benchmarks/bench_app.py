@@ -8,7 +8,7 @@ again for every call, as the app's own page and API users do:
 - ``/score`` then ``/heatmaps`` (Grad-CAM, all pairs): the time until both have answered;
 - ``/score`` then ``/robustness`` at a new level: the time of the ``/robustness`` call.
 
-The same two sequences are also timed in-process on the app's own handlers (``studio.callbacks``,
+The same two sequences are also timed in-process on the app's own handlers (``qualiclip.studio.callbacks``,
 no HTTP): the app's work without the framework's round trips (gradio_client alone polls for
 results every 50 ms). A ``/score`` of a photo already analysed measures one round trip; one forward
 plus the round trips each sequence needs is its floor on this machine, whatever the app does.
@@ -41,7 +41,8 @@ from benchmarks.app_process import start_app, stop
 from benchmarks.results_file import publish, targets_line
 from qualiclip import load_model
 from qualiclip.tiny import make_random_checkpoint
-from studio.background_server import free_port
+from qualiclip.studio import EXAMPLES_DIR
+from qualiclip.studio.background_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,8 +70,8 @@ def timed(call) -> float:
 
 def in_process(weights: Path, photos: list[Path], model, trials: int) -> tuple[float, float]:
     """Median ratios to a bare forward of the two sequences run on the app's handlers, no HTTP."""
-    from studio.callbacks import Callbacks
-    from studio.model_slots import load_studio
+    from qualiclip.studio.callbacks import Callbacks
+    from qualiclip.studio.model_slots import load_studio
 
     handlers = Callbacks(load_studio(weights))
     handlers.score_image(photos[-1])
@@ -112,7 +113,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="qualiclip_bench_app_"))
     weights = make_random_checkpoint(work / "random.pth", arch=args.arch)
-    examples = sorted((ROOT / "examples").glob("*.jpg"))
+    examples = sorted(EXAMPLES_DIR.glob("*.jpg"))
     base = np.asarray(Image.open(examples[0]).convert("RGB").resize(SIZE, Image.Resampling.BICUBIC))
     photos = [photo_variant(base, index, work) for index in range(2 * args.trials + 1)]
     assert len({path.read_bytes() for path in photos}) == len(photos), "every trial needs a photo no cache knows"

@@ -2,7 +2,7 @@
 
 Weights are random (the architecture, not the values, sets the cost). Reports the median of
 ``--repeats`` interleaved runs after one warm-up, for: plain scoring (``model.score_batch``),
-both Grad-CAM maps through :func:`explain.explain` (fast pool-only path, rendering included),
+both Grad-CAM maps through :func:`qualiclip.explain.explain` (fast pool-only path, rendering included),
 the gradient-free attention map, and, for reference, the same two Grad-CAM maps through the whole tower.
 Budgets: both Grad-CAM maps within 2x a score, the attention map within 1.2x.
 Prints a Markdown section; ``--update-results`` also rewrites it in benchmarks/RESULTS.md.
@@ -26,7 +26,7 @@ import torch
 from skimage import data
 
 from benchmarks.results_file import publish
-from explain import attention_quality_map, cam_maps, explain, good_and_bad_targets
+from qualiclip.explain import attention_quality_map, cam_maps, explain, good_and_bad_targets
 from qualiclip import QualityModel, load_model
 from qualiclip.architecture import OFFICIAL_ARCH
 from qualiclip.tiny import make_random_checkpoint

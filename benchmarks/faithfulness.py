@@ -29,7 +29,7 @@ from skimage import data
 from sklearn.datasets import load_sample_images
 
 from benchmarks.results_file import publish
-from explain import METHODS, TARGET_KINDS, explain
+from qualiclip.explain import METHODS, TARGET_KINDS, explain
 from qualiclip import MODELS, QualityModel, load_model
 from qualiclip.degradations import MAX_LEVEL, apply_degradation, degradation_names
 

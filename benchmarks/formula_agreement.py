@@ -2,7 +2,7 @@
 
 One random RN50 checkpoint (``make_random_checkpoint(arch="RN50-quickgelu", seed=0)``, its CLIP
 ``logit_scale`` set to ln 100: OpenAI's RN50 holds that value and QualiCLIP trains only the image
-tower, so the official weights most likely hold it too) scores ``examples/*.jpg`` at native
+tower, so the official weights most likely hold it too) scores the app's example photos (``qualiclip/studio/examples/*.jpg``) at native
 resolution, on CPU in float32:
 
 - **official**: the official hubconf's forward written out plainly (torchvision ToTensor + Normalize,
@@ -36,11 +36,12 @@ from benchmarks.results_file import publish
 from qualiclip import load_model
 from qualiclip.architecture import OFFICIAL_ARCH
 from qualiclip.model_registry import load_clip
+from qualiclip.studio import EXAMPLES_DIR
 from qualiclip.tiny import make_random_checkpoint
 
 SECTION = "## Agreement with the official formula and pyiqa's (benchmarks/formula_agreement.py)"
 ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = sorted((ROOT / "examples").glob("*.jpg"))
+PHOTOS = sorted(EXAMPLES_DIR.glob("*.jpg"))
 OPENAI_LOG_SCALE = math.log(100.0)
 
 
@@ -101,7 +102,7 @@ def measure() -> str:
         f"Measured {date.today().isoformat()} on CPU (float32; no CUDA here, so the official fp16 autocast is "
         "not measured) with `make_random_checkpoint(arch=\"RN50-quickgelu\", seed=0)`, its CLIP `logit_scale` "
         "set to ln 100 (OpenAI's value, so pyiqa's multiplier is exp(ln 100) / 2 = 50 against the official "
-        "100), on `examples/*.jpg` at native resolution. `converted`: pyiqa's score from ours' official "
+        "100), on `qualiclip/studio/examples/*.jpg` at native resolution. `converted`: pyiqa's score from ours' official "
         "pair probabilities, `mean(sigmoid(logit(p) / 2))`.", "",
         header, *rows, "",
         f"Largest differences: ours vs official {max(gaps['official']):.1e}; ours `--formula pyiqa` vs pyiqa "

@@ -34,12 +34,13 @@ from PIL import Image
 from benchmarks.app_process import start_app, stop
 from benchmarks.results_file import publish, targets_line
 from qualiclip.tiny import make_random_checkpoint
-from studio.background_server import free_port
+from qualiclip.studio import EXAMPLES_DIR
+from qualiclip.studio.background_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
 SECTION = "## App load check (benchmarks/load_check.py)"
-EXAMPLES = sorted((ROOT / "examples").glob("*.jpg"))
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.jpg"))
 #: The issue's targets: peak RSS rise (MB) of the 6000x6000 and the 12 MP runs; growth (MB) over the sequential run.
 TARGET_HUGE_MB, TARGET_MIXED_MB, TARGET_GROWTH_MB = 1536, 2048, 50
 MB = 1024 * 1024

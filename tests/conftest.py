@@ -16,7 +16,7 @@ from skimage import data
 
 from qualiclip import QualityModel, load_model
 from qualiclip.tiny import make_random_checkpoint
-from studio.model_slots import Studio, load_studio
+from qualiclip.studio.model_slots import Studio, load_studio
 
 
 @pytest.fixture(scope="module")

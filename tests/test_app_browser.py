@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.background_server import running_app
-from studio.model_slots import Studio
+from qualiclip.studio.background_server import running_app
+from qualiclip.studio.model_slots import Studio
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"

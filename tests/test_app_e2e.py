@@ -11,8 +11,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from studio.background_server import running_app
-from studio.model_slots import Studio
+from qualiclip.studio.background_server import running_app
+from qualiclip.studio.model_slots import Studio
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from explain import (
+from qualiclip.explain import (
     CAM_METHODS,
     METHODS,
     NO_EVIDENCE,

@@ -13,7 +13,7 @@ import pytest
 from skimage import data
 from sklearn.datasets import load_sample_image
 
-from explain import explain
+from qualiclip.explain import explain
 from qualiclip import QualityModel, load_model
 from qualiclip.degradations import apply_degradation
 

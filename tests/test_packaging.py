@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from qualiclip import load_model
+from qualiclip.studio import EXAMPLES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "coffee.jpg"
-#: What ``pip install .`` needs from the checkout: the project file and the three packages.
-SOURCES = ("pyproject.toml", "README.md", "qualiclip", "explain", "studio")
+EXAMPLE = EXAMPLES_DIR / "coffee.jpg"
+#: What ``pip install .`` needs from the checkout: the project file and the one package.
+SOURCES = ("pyproject.toml", "README.md", "qualiclip")
 #: Top-level modules only the extras bring (app, train, scale, test).
 EXTRAS_ONLY = ("gradio", "gradio_client", "pytorch_grad_cam", "pandas", "matplotlib", "skimage", "sklearn",
                "ray", "pyarrow", "playwright", "pytest")
@@ -64,9 +65,9 @@ def test_installed_command_scores_from_outside_the_checkout(installed: Path, tmp
 
 
 def test_installed_packages_and_data_come_from_the_install(installed: Path, tmp_path: Path) -> None:
-    script = ("import json, qualiclip, explain, studio.serve, importlib.resources as r; "
+    script = ("import json, qualiclip, qualiclip.explain, qualiclip.studio.serve, importlib.resources as r; "
               "w = r.files('qualiclip') / 'weights'; "
-              "print(json.dumps([qualiclip.__file__, explain.__file__, studio.serve.__file__, "
+              "print(json.dumps([qualiclip.__file__, qualiclip.explain.__file__, qualiclip.studio.serve.__file__, "
               "(w / 'MODEL_CARD.md').is_file(), (r.files('qualiclip') / 'model_configs' / 'qualiclip-tiny.json').is_file()]))")
     out = subprocess.run([str(installed / "bin" / "python"), "-c", script], cwd=tmp_path, env=_clean_env(),
                          capture_output=True, text=True, check=True).stdout

@@ -20,11 +20,11 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from qualiclip import ImageLoadError, prepare
-from studio import batch
-from studio.background_server import running_app
-from studio.layout import MODEL_QUEUE, build_demo
-from studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio
-from studio.views import DISPLAY_MAX_SIDE
+from qualiclip.studio import batch
+from qualiclip.studio.background_server import running_app
+from qualiclip.studio.layout import MODEL_QUEUE, build_demo
+from qualiclip.studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio
+from qualiclip.studio.views import DISPLAY_MAX_SIDE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,7 @@ def test_transparency_is_composited_on_white_not_dropped(client: Client, photo: 
 
 
 def test_every_model_endpoint_shares_one_queue(tiny_studio: Studio) -> None:
-    from studio.callbacks import Callbacks
+    from qualiclip.studio.callbacks import Callbacks
 
     demo = build_demo(tiny_studio)
     model_running = {name for name in vars(Callbacks) if not name.startswith("_")} - {"reblend", "selected_tab"}
@@ -172,8 +172,8 @@ def test_banner_compare_tab_and_config_show_no_server_paths(served: tuple[str, C
 
 def test_unexpected_errors_become_one_plain_sentence(tiny_studio: Studio, photo: np.ndarray, tmp_path: Path,
                                                      caplog: pytest.LogCaptureFixture) -> None:
-    from studio.callbacks import Callbacks
-    from studio.public_errors import UNEXPECTED
+    from qualiclip.studio.callbacks import Callbacks
+    from qualiclip.studio.public_errors import UNEXPECTED
 
     handlers = Callbacks(tiny_studio)
     path = tmp_path / "photo.png"
@@ -190,7 +190,7 @@ def test_batch_limits_and_its_csv_folders_are_cleaned(tiny_studio: Studio, tmp_p
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import gradio as gr
 
-    from studio.callbacks import Callbacks
+    from qualiclip.studio.callbacks import Callbacks
 
     files = []
     for index in range(3):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from studio import gpu
-from studio.callbacks import Callbacks
-from studio.layout import build_demo
-from studio.model_slots import Studio
+from qualiclip.studio import gpu
+from qualiclip.studio.callbacks import Callbacks
+from qualiclip.studio.layout import build_demo
+from qualiclip.studio.model_slots import Studio
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_MODEL_RUNNING = {"reblend", "selected_tab"}
@@ -48,14 +48,14 @@ def test_without_spaces_callbacks_are_left_as_they_are(tiny_studio: Studio, monk
 
 def test_start_up_imports_nothing_only_lazy_tabs_need() -> None:
     """Building the app must not import what the heatmaps alone need (pytorch-grad-cam)."""
-    script = ("import sys; from studio.layout import build_demo; from studio.model_slots import load_studio; "
-              "import studio.callbacks; print('pytorch_grad_cam' in sys.modules)")
+    script = ("import sys; from qualiclip.studio.layout import build_demo; from qualiclip.studio.model_slots import load_studio; "
+              "import qualiclip.studio.callbacks; print('pytorch_grad_cam' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_the_server_allocator_tuning_applies_on_glibc() -> None:
-    script = "from studio.allocator import tune_for_serving; print(tune_for_serving())"
+    script = "from qualiclip.studio.allocator import tune_for_serving; print(tune_for_serving())"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "True"  # this machine runs glibc; the test process itself is left alone
 

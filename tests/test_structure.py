@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("qualiclip", "explain", "studio")
+PACKAGES = ("qualiclip",)
 
 
 def _module_name(path: Path) -> str:
@@ -42,6 +42,10 @@ def _absolute_imports(path: Path) -> set[str]:
              for alias in node.names}
     return names | {(node.module or "").split(".")[0] for node in ast.walk(tree)
                     if isinstance(node, ast.ImportFrom) and not node.level}
+
+
+def _in_app(module: str) -> bool:
+    return module == "qualiclip.studio" or module.startswith("qualiclip.studio.")
 
 
 def _graph() -> dict[str, set[str]]:
@@ -89,9 +93,30 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 
 def test_library_and_explanations_never_import_gradio_or_the_app() -> None:
-    for package in ("qualiclip", "explain"):
-        for path in (ROOT / package).rglob("*.py"):
-            assert not _absolute_imports(path) & {"gradio", "studio", "app"}, path
+    """Everything under ``qualiclip`` but the app (``qualiclip.studio``) stays free of gradio and the app."""
+    graph = _graph()
+    library = [module for module in graph if not _in_app(module)]
+    assert "qualiclip.explain.core" in library and "qualiclip.scoring" in library
+    for module in library:
+        assert not [target for target in graph[module] if _in_app(target)], module
+    for path in (ROOT / "qualiclip").rglob("*.py"):
+        if not _in_app(_module_name(path)):
+            assert not _absolute_imports(path) & {"gradio", "app"}, path
+
+
+def test_importing_the_library_and_explanations_loads_neither_gradio_nor_the_app() -> None:
+    loaded = subprocess.run([sys.executable, "-c", "import sys, qualiclip, qualiclip.explain, qualiclip.cli; "
+                             "print(sorted(n for n in sys.modules if n.split('.')[0] == 'gradio' "
+                             "or n.startswith('qualiclip.studio')))"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
+
+
+def test_no_generic_top_level_package() -> None:
+    """The project installs one top-level package, ``qualiclip`` (pyproject's find includes only it)."""
+    packages = sorted(path.parent.name for path in ROOT.glob("*/__init__.py"))
+    assert packages == ["benchmarks", "qualiclip"], packages
+    assert 'include = ["qualiclip*"]' in (ROOT / "pyproject.toml").read_text()
 
 
 def test_app_py_is_wiring_only() -> None:

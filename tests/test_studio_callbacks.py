@@ -9,19 +9,19 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from explain import NO_EVIDENCE, Heatmap, explain
+from qualiclip.explain import NO_EVIDENCE, Heatmap, explain
 from qualiclip import MODELS, WeightsUnavailableError, load_model
 from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS, apply_degradation
 from qualiclip.imaging import MAX_PIXELS
 from qualiclip.model_registry import BUNDLED_DIR, ModelSpec
-from studio import model_slots, robustness
-from studio.analysis import AnalysisCache
-from studio.callbacks import Callbacks
-from studio.content import learn_markdown
-from studio.explanations import ALL_PAIRS, caption
-from studio.layout import build_demo
-from studio.model_slots import CPU_MAX_SIDE, WEIGHTS_ENV, ModelSlot, Studio, load_studio
-from studio.views import NO_SCORE_HTML, gauge_html, quality_label
+from qualiclip.studio import model_slots, robustness
+from qualiclip.studio.analysis import AnalysisCache
+from qualiclip.studio.callbacks import Callbacks
+from qualiclip.studio.content import learn_markdown
+from qualiclip.studio.explanations import ALL_PAIRS, caption
+from qualiclip.studio.layout import build_demo
+from qualiclip.studio.model_slots import CPU_MAX_SIDE, WEIGHTS_ENV, ModelSlot, Studio, load_studio
+from qualiclip.studio.views import NO_SCORE_HTML, gauge_html, quality_label
 
 
 @pytest.fixture(scope="module")

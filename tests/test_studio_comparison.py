@@ -10,16 +10,16 @@ import pytest
 from PIL import Image
 from scipy import stats
 
-from explain import explain
+from qualiclip.explain import explain
 from qualiclip import MODELS, WeightsUnavailableError, load_model
 from qualiclip.degradations import DEGRADATIONS, apply_degradation
 from qualiclip.tiny import make_random_checkpoint
-from studio import model_slots, robustness
-from studio.analysis import AnalysisCache
-from studio.callbacks import Callbacks
-from studio.custom_prompts import parse_pairs, score_pairs
-from studio.explanations import COMPARE_OPACITY, Maps
-from studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio, load_studio
+from qualiclip.studio import model_slots, robustness
+from qualiclip.studio.analysis import AnalysisCache
+from qualiclip.studio.callbacks import Callbacks
+from qualiclip.studio.custom_prompts import parse_pairs, score_pairs
+from qualiclip.studio.explanations import COMPARE_OPACITY, Maps
+from qualiclip.studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio, load_studio
 
 LEVELS = [f"L{level}" for level in range(6)]
 

@@ -58,7 +58,7 @@ def test_synthetic_summary_keeps_negative_spearman_numeric(tmp_path: Path) -> No
 
 def test_studio_batch_csv_escapes_file_names_and_errors(tiny_model: QualityModel, tmp_path: Path,
                                                         photo: np.ndarray) -> None:
-    from studio.batch import score_table, write_csv
+    from qualiclip.studio.batch import score_table, write_csv
 
     Image.fromarray(photo).save(tmp_path / "=2+5.png")
     Image.fromarray(photo).save(tmp_path / "@SUM(1,2).png")

@@ -1,6 +1,6 @@
-"""The callbacks ``studio.layout`` wires to events: plain values in, plain values out, one per endpoint.
+"""The callbacks ``qualiclip.studio.layout`` wires to events: plain values in, plain values out, one per endpoint.
 
-:class:`Callbacks` holds the :class:`~studio.model_slots.Studio` (the models) they run on. Each
+:class:`Callbacks` holds the :class:`~qualiclip.studio.model_slots.Studio` (the models) they run on. Each
 method takes what the UI components hold (an image file path or array, strings, numbers, file
 paths) and returns what the output components show. Unusable input raises ``gr.Error``. The
 three callbacks that run whenever the image changes (score, heatmaps, robustness preview)

@@ -52,7 +52,7 @@ def checked_image(**options) -> gr.Image:
 def load_input(image: ImageInput | None, load: Callable[[ImageInput], Loaded]) -> Loaded:
     """``load(image)`` with the app's error handling: no image, or an unusable one, is a plain ``gr.Error``.
 
-    ``load`` is e.g. a model's ``prepare`` or an :class:`~studio.analysis.AnalysisCache`'s ``get``;
+    ``load`` is e.g. a model's ``prepare`` or an :class:`~qualiclip.studio.analysis.AnalysisCache`'s ``get``;
     an upload's server path is reduced to its file name in any message.
     """
     if image is None:

@@ -1,10 +1,10 @@
-"""Serve the app as its owner process: ``python app.py``, ``python -m studio`` or the installed
+"""Serve the app as its owner process: ``python app.py``, ``python -m qualiclip.studio`` or the installed
 ``qualiclip-studio`` command.
 
 The models load once, here: the official QualiCLIP weights, else the bundled offline model; set
 ``QUALICLIP_STUDIO_WEIGHTS=PATH`` to start on one checkpoint instead. The process's allocator is
-tuned for a long-running server first (:mod:`studio.allocator`), which only the owner of the
-process may do; the UI is built by :func:`studio.layout.build_demo`.
+tuned for a long-running server first (:mod:`qualiclip.studio.allocator`), which only the owner of the
+process may do; the UI is built by :func:`qualiclip.studio.layout.build_demo`.
 """
 from __future__ import annotations
 

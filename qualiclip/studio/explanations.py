@@ -1,4 +1,4 @@
-"""Heatmaps for the Score tab on top of :mod:`explain`: method names, captions and cheap re-blending.
+"""Heatmaps for the Score tab on top of :mod:`qualiclip.explain`: method names, captions and cheap re-blending.
 
 The maps are computed once per request and kept in the session's ``gr.State`` as plain arrays
 (:class:`Maps`), so moving the opacity slider only re-blends them and never runs the model again.
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import explain
-from explain import NO_EVIDENCE, Heatmap, blend
+import qualiclip.explain
+from qualiclip.explain import NO_EVIDENCE, Heatmap, blend
 from qualiclip import QualityModel
 
 from .analysis import Analysis
@@ -41,12 +41,12 @@ class Maps:
 
 
 def compute_maps(model: QualityModel, analysis: Analysis, method: str, pair: int) -> Maps:
-    """Run :func:`explain.explain` from the analysis's trunk (thread-safe) for one pair or all.
+    """Run :func:`qualiclip.explain.explain` from the analysis's trunk (thread-safe) for one pair or all.
 
-    (``explain.explain`` is looked up here, at the first heatmap, so the app starts without importing
+    (``qualiclip.explain.explain`` is looked up here, at the first heatmap, so the app starts without importing
     pytorch-grad-cam.)
     """
-    result = explain.explain(model, analysis.image, method=method, pair=None if pair == ALL_PAIRS else int(pair),
+    result = qualiclip.explain.explain(model, analysis.image, method=method, pair=None if pair == ALL_PAIRS else int(pair),
                      trunk=analysis.trunk)
     return Maps(result.image, result.positive, result.negative)
 

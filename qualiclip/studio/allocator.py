@@ -9,7 +9,7 @@ arenas. Measured with ``benchmarks/load_check.py`` (RN50, 2 cores):
   (each activation buffer became a fresh mmap, zeroed page by page);
 - at most two arenas and a fixed 64 MB threshold (these settings): +10 MB, forward speed unchanged.
 
-Only the process's owner (:mod:`studio.serve`) should call this; elsewhere (other libcs) it does nothing.
+Only the process's owner (:mod:`qualiclip.studio.serve`) should call this; elsewhere (other libcs) it does nothing.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The app's UI: :func:`build_demo` lays out the Gradio Blocks and wires events to :class:`Callbacks`.
 
-Layout and wiring only; what happens on each event lives in :mod:`studio.callbacks` and below.
+Layout and wiring only; what happens on each event lives in :mod:`qualiclip.studio.callbacks` and below.
 Building a demo loads nothing: it is given a :class:`Studio` (the models), so tests build one on a
 tiny model and ``app.py`` on the real ones.
 """
@@ -12,7 +12,7 @@ import gradio as gr
 
 from qualiclip.prompts import CLIP_IQA_ATTRIBUTE_PAIRS
 
-from . import batch, content, custom_prompts
+from . import EXAMPLES_DIR, batch, content, custom_prompts
 from .callbacks import ROBUSTNESS_TAB, SCORE_TAB, Callbacks, compare_columns
 from .explanations import ALL_PAIRS, METHOD_CHOICES
 from .gpu import on_gpu
@@ -21,7 +21,7 @@ from .model_slots import Studio
 from .robustness import SWEEP_COLUMNS, degradation_choices
 from .views import NO_SCORE_HTML, pair_chart_label
 
-EXAMPLES = sorted(str(p) for p in (Path(__file__).parent.parent / "examples").glob("*.jpg"))
+EXAMPLES = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
 #: Model-running requests that run at once, all endpoints together (one queue for the model).
 MODEL_CONCURRENCY = 2
 MODEL_QUEUE = {"concurrency_id": "model", "concurrency_limit": MODEL_CONCURRENCY}

@@ -30,9 +30,9 @@ class QualityExplanation:
 
     #: The model's QualiCLIP score of the scored image (same value as ``QualityModel.score``).
     score: float
-    #: Method name, see ``explain.METHODS``.
+    #: Method name, see ``qualiclip.explain.METHODS``.
     method: str
-    #: Target kind, see ``explain.TARGET_KINDS`` (ignored by prompt-agnostic methods).
+    #: Target kind, see ``qualiclip.explain.TARGET_KINDS`` (ignored by prompt-agnostic methods).
     target: str
     #: Index of the antonym pair explained, or None for all pairs together.
     pair: int | None

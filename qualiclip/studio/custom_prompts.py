@@ -1,6 +1,6 @@
 """Prompt pairs of one's own, scored from an upload's analysis: no second pass of the image tower.
 
-The image features come from the cached trunk (:mod:`studio.analysis`), the pairs' features from the
+The image features come from the cached trunk (:mod:`qualiclip.studio.analysis`), the pairs' features from the
 model's text tower and the score from :func:`qualiclip.formula.quality_from_features`, so the result
 is the one ``load_model(..., prompt_pairs=pairs)`` gives. A model whose text tower cannot do this
 says why in its :class:`~qualiclip.model_registry.ModelSpec` (``no_custom_prompts``).

@@ -11,7 +11,7 @@ Two families, one entry point (:func:`explain`):
 Example::
 
     from qualiclip import load_model
-    from explain import explain
+    from qualiclip.explain import explain
     result = explain(load_model(), "photo.jpg", method="gradcam")
     result.negative.overlay      # HxWx3 uint8: what lowers the score
     result.negative.empty        # True: nothing lowers it ("no evidence for this prompt")

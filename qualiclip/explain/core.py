@@ -26,7 +26,7 @@ def explain(model: QualityModel, image: ImageInput | PreparedImage, method: str 
     ``method``: ``"gradcam"``, ``"gradcam++"``, ``"eigencam"`` (pytorch-grad-cam, at ``layer4``'s
     last bottleneck or a ViT's last block) or ``"attention"`` (local scores of the attention pool's
     location tokens: positive map = local score, negative map = 1 - local score, absolute values).
-    ``target`` (CAM methods): ``"score"`` or ``"similarity"``, see :mod:`explain.targets`;
+    ``target`` (CAM methods): ``"score"`` or ``"similarity"``, see :mod:`qualiclip.explain.targets`;
     ``pair``: one antonym pair's index, or None for all pairs. The image is prepared as for
     scoring (``model.max_side`` applies; a :class:`PreparedImage` is used as it is), and every map
     matches that scored image. ``trunk``: :meth:`QualityModel.trunk` of that prepared image, when

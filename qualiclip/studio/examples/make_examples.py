@@ -1,6 +1,6 @@
 """Regenerate the example images from scikit-image's bundled photographs (no download needed).
 
-Run ``PYTHONPATH=. python examples/make_examples.py`` from the repository root; the output is
+Run ``python qualiclip/studio/examples/make_examples.py`` from the repository root; the output is
 deterministic (fixed degradation seeds).
 """
 from __future__ import annotations

@@ -1,4 +1,0 @@
-"""``python -m studio``: serve the app (see :mod:`studio.serve`)."""
-from .serve import main
-
-main()
