@@ -22,11 +22,11 @@ import torch.nn.functional as F
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .defaults import MIN_SIDE
 from .errors import ImageLoadError
 
 ImageInput = Union[str, Path, bytes, BinaryIO, Image.Image, np.ndarray, torch.Tensor]
 
-MIN_SIDE = 32
 #: Decompression-bomb guard: Pillow's own default limit (about 89.5 megapixels).
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")

@@ -3,7 +3,7 @@ renamed and restructured (issue 22), for tests/test_reference_scores.py to compa
 
 Run once, on the commit before that refactor (its hash is stored in the file), from the repository root:
 ``python tests/make_reference_scores.py``. It uses only calls that existed then: ``load_model``,
-``QualityModel.score`` and ``QualityModel.as_module``. Models: a tiny random checkpoint (official
+``QualityScorer.score`` and ``QualityScorer.as_module``. Models: a tiny random checkpoint (official
 formula), the same checkpoint with a random QualiCLIP+ prompt file (pyiqa's formula), and the bundled
 offline model; images: the app's example photos (capped at 96 px for the tiny models).
 """

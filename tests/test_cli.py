@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from qualiclip import QualityModel, load_model
+from qualiclip import QualityScorer, load_model
 from qualiclip.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,8 +216,8 @@ def test_an_unwritable_output_fails_before_the_model_loads(kind: str, tmp_path: 
 
 # -- Ctrl-C: one line, status 130, what was written stays ---------------------------------------------
 def _interrupt_after_first_batch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``QualityModel.score`` works once, then raises KeyboardInterrupt as Ctrl-C would."""
-    original = QualityModel.score
+    """``QualityScorer.score`` works once, then raises KeyboardInterrupt as Ctrl-C would."""
+    original = QualityScorer.score
     calls = []
 
     def score(self, *args, **kwargs):
@@ -226,7 +226,7 @@ def _interrupt_after_first_batch(monkeypatch: pytest.MonkeyPatch) -> None:
             raise KeyboardInterrupt
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(QualityModel, "score", score)
+    monkeypatch.setattr(QualityScorer, "score", score)
 
 
 def _main_after_ctrl_c(argv: list[str]) -> int:
@@ -353,7 +353,7 @@ def test_multi_frame_files_get_a_notice_and_single_frames_none(tiny_checkpoint: 
     import dataclasses
 
     gif, tiff = _multi_frame_files(folder, photo)
-    original = QualityModel.prepare
+    original = QualityScorer.prepare
 
     def prepare(self, image, **kwargs):
         prepared = original(self, image, **kwargs)
@@ -362,7 +362,7 @@ def test_multi_frame_files_get_a_notice_and_single_frames_none(tiny_checkpoint: 
                 return dataclasses.replace(prepared, frames=opened.n_frames)
         return prepared
 
-    monkeypatch.setattr(QualityModel, "prepare", prepare)
+    monkeypatch.setattr(QualityScorer, "prepare", prepare)
     assert main(["score", str(gif), str(tiff), str(folder / "a.png"), "--weights", str(tiny_checkpoint)]) == 0
     notices = [line for line in capsys.readouterr().err.splitlines() if line.startswith("notice:")]
     assert notices == [f"notice: {gif} has 3 frames; the score is of the first",

@@ -46,7 +46,7 @@ from ..evaluation.synthetic import TypeSummary, rescore, score_synthetic, summar
 from ..formula import by_pair
 from ..imaging import PreparedImage, prepare
 from ..optional import import_optional
-from ..scoring import QualityModel
+from ..scoring import QualityScorer
 from .calibration import calibrate_logit_scale
 from .config import TrainConfig
 from .data import StepBatches, list_images
@@ -191,7 +191,7 @@ class Trainer:
             torch.set_num_threads(config.threads)
         start = load_start(config.init, config.arch, config.prompts, config.seed)
         self.arch, self.initial_scale = start.arch, start.logit_scale
-        self.model = QualityModel(start.clip, start.prompt_features, name="training", weights_origin=config.init,
+        self.model = QualityScorer(start.clip, start.prompt_features, name="training", weights_origin=config.init,
                                   arch=start.arch, logit_scale=start.logit_scale, device=self.device)
         self.clip = self.model.clip
         self.clip.requires_grad_(False)
