@@ -109,6 +109,12 @@ class ScoredFile:
         return iter((self.path, self.result, self.error))
 
 
+def failure_line(path: FileSource, error: str) -> str:
+    """One stderr line for a file that was skipped, naming its path once (errors from decoding
+    already start with it; others, such as a size check, do not)."""
+    return f"skipped {error}" if error.startswith(f"{path} ") else f"skipped {path}: {error}"
+
+
 def score_prepared(model: QualityScorer, paths: Sequence[FileSource],
                    prepared: Sequence[PreparedImage | QualiCLIPError], batch_size: int = 8) -> list[ScoredFile]:
     """One :class:`ScoredFile` per path from its prepared image (or the error preparing it), in order.

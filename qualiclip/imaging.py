@@ -254,6 +254,15 @@ def scaled_size(size: tuple[int, int], max_side: int | None) -> tuple[int, int]:
     return scaled
 
 
+def downscale_reason(original: tuple[int, int], scored: tuple[int, int]) -> str:
+    """Why an image of size ``original`` was scored at the smaller ``scored`` size (both (width, height)),
+    as :func:`scaled_size` decided: its longer side was capped, or, for a strip too thin for that, it
+    was shrunk only until its shorter side reached ``MIN_SIDE`` (its longer side may stay above the cap)."""
+    if min(scored) <= MIN_SIDE < min(original):
+        return f"shrunk only until its shorter side reached the model's {MIN_SIDE} px minimum"
+    return "longer side capped"
+
+
 def resize(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """(3, H, W) resized to ``size`` = (width, height): bicubic, antialiased, clamped to [0, 1]."""
     if (tensor.shape[2], tensor.shape[1]) == size:

@@ -90,8 +90,9 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
                              "logit_scale) / 2 (about 50), float32, numbers comparable with pyiqa's "
                              "(default: the model's own: pyiqa for qualiclip+, else official)")
     parser.add_argument("--max-side", type=at_least(MIN_SIDE, " (the model's smallest side)"), default=max_side,
-                        help=f"downscale so the longer side is at most this many pixels, at least {MIN_SIDE} "
-                             f"(default: {max_side or 'native resolution'})")
+                        help=f"downscale so the longer side is at most this many pixels, at least {MIN_SIDE}; a strip too "
+                             f"thin for that is shrunk only until its shorter side is {MIN_SIDE} px, and refused if it "
+                             f"then has more than MAX_SIDE squared pixels (default: {max_side or 'native resolution'})")
     parser.add_argument("--device", type=device_name, help="torch device, e.g. cpu or cuda:1 (default: cuda when present)")
     parser.add_argument("--batch-size", type=at_least(1), default=8, help="images per forward pass (default: 8)")
 

@@ -17,7 +17,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from .errors import Interrupted, QualiCLIPError
-from .files import find_images, score_files
+from .files import failure_line, find_images, score_files
 from .loading import model_from_options
 from .prompts import PAIR_COLUMNS
 from .scoring import QualityScore
@@ -72,7 +72,7 @@ def run_score(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
             for scored in progress:
                 if scored.result is None:
                     failed += 1
-                    tqdm.write(f"skipped {scored.path}: {scored.error}", file=err)
+                    tqdm.write(failure_line(scored.path, scored.error), file=err)
                     continue
                 if scored.frames > 1:
                     tqdm.write(f"notice: {scored.path} has {scored.frames} frames; the score is of the first",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import typing
 
 from .config import TrainConfig, field_docs
