@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Callable
 
 from ..defaults import MAX_LEVEL, TINY_ARCH
 
@@ -148,6 +149,17 @@ class TrainConfig:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
         return path
+
+    def values_for(self, target: Callable[..., object]) -> dict[str, object]:
+        """The values of this config's fields that ``target`` takes as keyword-only parameters, by name.
+
+        ``StepBatches(paths, **config.values_for(StepBatches))``: a setting is named once, as a field
+        here and a parameter there, and never copied by hand. Parameters that are no field (e.g.
+        ``StepBatches``' ``slots``) are the caller's to pass.
+        """
+        keywords = [p.name for p in inspect.signature(target).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        names = {f.name for f in fields(self)}
+        return {name: getattr(self, name) for name in keywords if name in names}
 
     @property
     def output_dir(self) -> Path:
