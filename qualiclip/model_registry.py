@@ -67,8 +67,8 @@ class ModelSpec:
 
     name: str
     title: str
-    #: The terms of its weights (one line; see docs/models.md).
-    licence: str
+    #: The terms of its weights (one line; see docs/models.md); every model of MODELS states them.
+    licence: str = ""
     remote: RemoteWeights | None = None
     bundled: Path | None = None
     #: The antonym pairs of its score (positive first); a checkpoint's stored prompt features are

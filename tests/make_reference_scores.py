@@ -1,11 +1,12 @@
 """Write tests/data/reference_scores.json: the scores the library gave before the scoring API was
-renamed and restructured (issue 22), for tests/test_reference_scores.py to compare against bit for bit.
+renamed and restructured (issue 22), for tests/test_library_api.py to compare against bit for bit.
 
 Run once, on the commit before that refactor (its hash is stored in the file), from the repository root:
-``python tests/make_reference_scores.py``. It uses only calls that existed then: ``load_model``,
-``QualityScorer.score`` and ``QualityScorer.as_module``. Models: a tiny random checkpoint (official
-formula), the same checkpoint with a random QualiCLIP+ prompt file (pyiqa's formula), and the bundled
-offline model; images: the app's example photos (capped at 96 px for the tiny models).
+``python tests/make_reference_scores.py``. :func:`compute` uses only calls that existed then and still do
+(``load_model``, ``score``, ``as_module``), so the test runs the very same calls on today's code. Models:
+a tiny random checkpoint (official formula), the same checkpoint with a random QualiCLIP+ prompt file
+(pyiqa's formula), and the bundled offline model; images: the app's example photos (capped at 96 px for
+the tiny models); one torch thread, so the summation order does not depend on the machine.
 """
 from __future__ import annotations
 
@@ -23,26 +24,26 @@ OUT = ROOT / "tests" / "data" / "reference_scores.json"
 CASES = {"tiny": 96, "tiny-qualiclip-plus": 96, "qualiclip-offline": None}
 
 
-def main() -> None:
-    sys.path.insert(0, str(ROOT))
+def compute(folder: Path) -> dict[str, object]:
+    """Every reference number, from models built in ``folder``, on one torch thread."""
     from qualiclip import load_model
     from qualiclip.imaging import normalize, prepare
     from qualiclip.studio import EXAMPLES_DIR
     from qualiclip.tiny import make_random_checkpoint, make_random_prompt_learner
 
-    torch.set_num_threads(1)  # one thread: the same summation order on any machine's thread count
     images = sorted(EXAMPLES_DIR.glob("*.jpg"))
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    results: dict[str, object] = {"commit": commit, "images": [p.name for p in images], "models": {}}
-    with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = make_random_checkpoint(Path(tmp) / "tiny.pth", seed=0)
-        learner = make_random_prompt_learner(Path(tmp) / "tiny-plus.pth", checkpoint, seed=0)
+    checkpoint = make_random_checkpoint(folder / "tiny.pth", seed=0)
+    learner = make_random_prompt_learner(folder / "tiny-plus.pth", checkpoint, seed=0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
         models = {
             "tiny": load_model("qualiclip", checkpoint, device="cpu", max_side=CASES["tiny"]),
             "tiny-qualiclip-plus": load_model("qualiclip+", checkpoint, prompt_learner=learner, device="cpu",
                                               max_side=CASES["tiny-qualiclip-plus"]),
             "qualiclip-offline": load_model("qualiclip-offline", device="cpu"),
         }
+        results: dict[str, object] = {"images": [p.name for p in images], "models": {}}
         for name, model in models.items():
             scored = model.score(images, batch_size=1)
             with torch.no_grad():
@@ -55,6 +56,16 @@ def main() -> None:
                 "similarities": [list(r.similarities) for r in scored],
                 "module_score": module_scores,
             }
+        return results
+    finally:
+        torch.set_num_threads(threads)
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {"commit": commit, **compute(Path(tmp))}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {OUT} (commit {commit})")
