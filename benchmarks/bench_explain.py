@@ -27,7 +27,7 @@ from skimage import data
 
 from benchmarks.results_file import publish
 from qualiclip.explain import attention_quality_map, cam_maps, explain, good_and_bad_targets
-from qualiclip import QualityModel, load_model
+from qualiclip import QualityScorer, load_model
 from qualiclip.architecture import OFFICIAL_ARCH
 from qualiclip.tiny import make_random_checkpoint
 
@@ -44,7 +44,7 @@ def elapsed_ms(call: Callable[[], object]) -> float:
     return (time.perf_counter() - start) * 1000.0
 
 
-def measure(model: QualityModel, image: np.ndarray, repeats: int, full_tower: bool) -> dict[str, list[float]]:
+def measure(model: QualityScorer, image: np.ndarray, repeats: int, full_tower: bool) -> dict[str, list[float]]:
     """All run times (ms) of each timed call, plain scoring first.
 
     Calls are interleaved (one round of every call per repeat) so that load from other processes

@@ -30,7 +30,7 @@ from sklearn.datasets import load_sample_images
 
 from benchmarks.results_file import publish
 from qualiclip.explain import METHODS, TARGET_KINDS, explain
-from qualiclip import MODELS, QualityModel, load_model
+from qualiclip import MODELS, QualityScorer, load_model
 from qualiclip.degradations import MAX_LEVEL, apply_degradation, degradation_names
 
 SECTION = "## Explanation faithfulness (benchmarks/faithfulness.py)"
@@ -104,7 +104,7 @@ def pointing(bad: np.ndarray, index: int) -> tuple[bool, float]:
     return hit, float(bad[inside].sum()) / total if total > 0 else 0.0
 
 
-def deletion_curve(model: QualityModel, clean: np.ndarray, distorted: np.ndarray, order: np.ndarray,
+def deletion_curve(model: QualityScorer, clean: np.ndarray, distorted: np.ndarray, order: np.ndarray,
                    grid: int) -> np.ndarray:
     """Score change after restoring the first k cells of ``order`` from ``clean``, k = 0..grid**2."""
     cells = grid_cells(clean.shape, grid)
@@ -117,7 +117,7 @@ def deletion_curve(model: QualityModel, clean: np.ndarray, distorted: np.ndarray
     return scores - scores[0]
 
 
-def run_case(model: QualityModel, clean: np.ndarray, distortion: str, index: int, args: argparse.Namespace,
+def run_case(model: QualityScorer, clean: np.ndarray, distortion: str, index: int, args: argparse.Namespace,
              rng: np.random.Generator) -> Case:
     """Explain one pasted distortion and measure pointing and deletion."""
     distorted = paste_distortion(clean, distortion, args.level, index, seed=int(rng.integers(2**31)))

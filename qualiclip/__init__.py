@@ -3,41 +3,77 @@
 Start with :func:`load_model`::
 
     from qualiclip import load_model
-    model = load_model()                 # official weights (downloaded once, cached)
-    [result] = model.score(["photo.jpg"])
+    scorer = load_model("qualiclip-offline")   # or "qualiclip": the official weights, downloaded once
+    [result] = scorer.score(["photo.jpg"])
     print(result.score, result.pair_probabilities)
 
-``model.as_module()`` is the same score as a differentiable ``torch.nn.Module`` (also what the
-torch.hub entries of ``hubconf.py`` return).
+``scorer.as_module()`` is the same score as a differentiable ``torch.nn.Module`` (also what the
+torch.hub entries of ``hubconf.py`` return); :func:`list_models` lists the named models.
+
+``import qualiclip`` itself imports no torch: the names that need it are imported on first use
+(PEP 562), so ``qualiclip --help`` and ``list_models()`` answer at once.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .errors import (
     CheckpointError,
     ImageLoadError,
     MissingDependencyError,
     QualiCLIPError,
+    WeightsHashError,
     WeightsUnavailableError,
 )
-from .formula import FORMULAS, OFFICIAL_LOGIT_SCALE, quality_from_features
-from .imaging import PreparedImage, prepare
-from .model_registry import MODELS, load_model
+from .formula_variants import FORMULAS, OFFICIAL_LOGIT_SCALE
+from .lazy import lazy_exports
+from .model_registry import MODELS, ModelInfo, list_models
 from .prompts import PROMPT_PAIRS
-from .quality_module import QualityModule
-from .scoring import QualityModel, QualityScore
+
+#: The package version; pyproject.toml reads it from here (``[tool.setuptools.dynamic]``).
+__version__ = "0.1.0"
+
+#: Public names that need torch, by the module that defines them (imported when first used).
+_LAZY = {
+    "BatchScores": "scoring",
+    "PreparedImage": "imaging",
+    "QualityModule": "quality_module",
+    "QualityScore": "scoring",
+    "QualityScorer": "scoring",
+    "load_model": "loading",
+    "prepare": "imaging",
+    "quality_from_features": "formula",
+}
+
+if TYPE_CHECKING:
+    from .formula import quality_from_features
+    from .imaging import PreparedImage, prepare
+    from .loading import load_model
+    from .quality_module import QualityModule
+    from .scoring import BatchScores, QualityScore, QualityScorer
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
+    "BatchScores",
     "CheckpointError",
     "FORMULAS",
     "ImageLoadError",
     "MODELS",
     "MissingDependencyError",
+    "ModelInfo",
     "OFFICIAL_LOGIT_SCALE",
     "PROMPT_PAIRS",
     "PreparedImage",
     "QualiCLIPError",
-    "QualityModel",
     "QualityModule",
     "QualityScore",
+    "QualityScorer",
+    "WeightsHashError",
     "WeightsUnavailableError",
+    "__version__",
+    "list_models",
     "load_model",
     "prepare",
     "quality_from_features",

@@ -21,14 +21,10 @@ import torch.nn.functional as F
 from open_clip.modified_resnet import AttentionPool2d, ModifiedResNet
 from open_clip.tokenizer import DEFAULT_CONTEXT_LENGTH, SimpleTokenizer
 
+from .defaults import OFFICIAL_ARCH, TINY_ARCH  # noqa: F401 (TINY_ARCH re-exported beside OFFICIAL_ARCH)
 from .errors import CheckpointError
 
 MODEL_CONFIG_DIR = Path(__file__).with_name("model_configs")
-
-#: open_clip architecture of the official checkpoint: OpenAI's RN50 (QuickGELU text tower).
-OFFICIAL_ARCH = "RN50-quickgelu"
-#: Small architecture for tests and the bundled offline model.
-TINY_ARCH = "qualiclip-tiny"
 
 
 class NativeResolutionAttentionPool(AttentionPool2d):

@@ -25,6 +25,10 @@ class WeightsUnavailableError(QualiCLIPError):
     """Weights could not be found locally nor downloaded (offline, 404, ...)."""
 
 
+class WeightsHashError(WeightsUnavailableError):
+    """A downloaded weights file does not have the SHA-256 its publisher states (it is not kept)."""
+
+
 class MissingDependencyError(QualiCLIPError, ImportError):
     """An optional package (a pip extra, e.g. matplotlib for plots) is needed but not installed."""
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from .errors import QualiCLIPError, listed
 from .imaging import DECODED_FORMATS, PreparedImage
-from .scoring import QualityModel, QualityScore
+from .scoring import QualityScorer, QualityScore
 
 
 def _pillow_suffixes() -> frozenset[str]:
@@ -109,7 +109,13 @@ class ScoredFile:
         return iter((self.path, self.result, self.error))
 
 
-def score_prepared(model: QualityModel, paths: Sequence[FileSource],
+def failure_line(path: FileSource, error: str) -> str:
+    """One stderr line for a file that was skipped, naming its path once (errors from decoding
+    already start with it; others, such as a size check, do not)."""
+    return f"skipped {error}" if error.startswith(f"{path} ") else f"skipped {path}: {error}"
+
+
+def score_prepared(model: QualityScorer, paths: Sequence[FileSource],
                    prepared: Sequence[PreparedImage | QualiCLIPError], batch_size: int = 8) -> list[ScoredFile]:
     """One :class:`ScoredFile` per path from its prepared image (or the error preparing it), in order.
 
@@ -121,7 +127,7 @@ def score_prepared(model: QualityModel, paths: Sequence[FileSource],
             for path, image in zip(paths, prepared)]
 
 
-def score_files(model: QualityModel, paths: Sequence[FileSource], batch_size: int = 8,
+def score_files(model: QualityScorer, paths: Sequence[FileSource], batch_size: int = 8,
                 load: Loader | None = None) -> Iterator[ScoredFile]:
     """Yield one :class:`ScoredFile` per path, in order, ``batch_size`` files prepared at a time.
 

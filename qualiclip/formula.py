@@ -5,47 +5,29 @@ The prompt features are 2P rows, the P antonym pairs interleaved ``[pos0, neg0, 
 helpers here; :func:`quality_from_features` turns image features into the score.
 
 Implementations differ in the logit multiplier and the precision only, so those are the two
-parameters of a :class:`Formula`: the official code multiplies the cosine similarities by the
+parameters of a :class:`~qualiclip.formula_variants.Formula` (defined without torch, so that the
+command line lists them at once): the official code multiplies the cosine similarities by the
 constant 100 and runs fp16 autocast on CUDA; pyiqa (``qualiclip`` and its QualiCLIP+ variants)
 multiplies them by ``exp(logit_scale) / 2`` (the CLIP checkpoint's own learned scale and a
 temperature of 2, about 50) and runs in float32.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 
+from .formula_variants import (  # noqa: F401 (re-exported: the formula's variants live there)
+    FORMULAS,
+    OFFICIAL_FORMULA,
+    OFFICIAL_LOGIT_SCALE,
+    PYIQA_FORMULA,
+    PYIQA_TEMPERATURE,
+    Formula,
+)
 from .prompts import PromptPair
 
-#: The official code's logit scale (CLIP's trained ``logit_scale.exp()``, rounded).
-OFFICIAL_LOGIT_SCALE = 100.0
-#: pyiqa's temperature: its logits are ``exp(logit_scale) / PYIQA_TEMPERATURE`` times the cosines.
-PYIQA_TEMPERATURE = 2.0
 POSITIVE, NEGATIVE = 0, 1
-
-
-@dataclass(frozen=True)
-class Formula:
-    """Where a model's logit multiplier comes from, and whether CUDA runs it under fp16 autocast."""
-
-    name: str
-    #: None: the checkpoint's stored multiplier (100 in the official format); else
-    #: ``exp(CLIP's learned logit_scale) / temperature``.
-    temperature: float | None
-    fp16_autocast: bool
-
-    def logit_scale(self, stored: float, clip_log_scale: float) -> float:
-        """The multiplier of the cosines, from a checkpoint's ``stored`` one or its CLIP's log scale."""
-        return stored if self.temperature is None else math.exp(clip_log_scale) / self.temperature
-
-
-OFFICIAL_FORMULA = Formula("official", temperature=None, fp16_autocast=True)
-PYIQA_FORMULA = Formula("pyiqa", temperature=PYIQA_TEMPERATURE, fp16_autocast=False)
-#: The formulas by name (``--formula``, ``load_model(formula=...)``).
-FORMULAS: dict[str, Formula] = {formula.name: formula for formula in (OFFICIAL_FORMULA, PYIQA_FORMULA)}
 
 
 def interleave_pairs(pairs: Sequence[PromptPair]) -> list[str]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .model_registry import MODELS, load_model
+from .loading import load_model
+from .model_registry import MODELS
 from .quality_module import QualityModule
 
 #: The official repository's entry name; here an alias of ``qualiclip``.

@@ -22,11 +22,11 @@ import torch.nn.functional as F
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .defaults import MIN_SIDE
 from .errors import ImageLoadError
 
 ImageInput = Union[str, Path, bytes, BinaryIO, Image.Image, np.ndarray, torch.Tensor]
 
-MIN_SIDE = 32
 #: Decompression-bomb guard: Pillow's own default limit (about 89.5 megapixels).
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")
@@ -252,6 +252,15 @@ def scaled_size(size: tuple[int, int], max_side: int | None) -> tuple[int, int]:
         raise ImageLoadError(f"image is {width}x{height}: too elongated to score within the {max_side} px cap "
                              f"(at most {max_side * max_side // MIN_SIDE} px long at {MIN_SIDE} px wide)")
     return scaled
+
+
+def downscale_reason(original: tuple[int, int], scored: tuple[int, int]) -> str:
+    """Why an image of size ``original`` was scored at the smaller ``scored`` size (both (width, height)),
+    as :func:`scaled_size` decided: its longer side was capped, or, for a strip too thin for that, it
+    was shrunk only until its shorter side reached ``MIN_SIDE`` (its longer side may stay above the cap)."""
+    if min(scored) <= MIN_SIDE < min(original):
+        return f"shrunk only until its shorter side reached the model's {MIN_SIDE} px minimum"
+    return "longer side capped"
 
 
 def resize(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

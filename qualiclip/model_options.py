@@ -1,9 +1,10 @@
 """The command-line options that choose and run a model, shared by every sub-command that scores.
 
 ``score``, ``eval`` and ``eval-synthetic`` (and any later command) call :func:`add_model_options`
-and :func:`model_from_options`, so the same flags mean the same thing everywhere, checked the same way.
-A command that compares models (``eval-synthetic``) adds them with ``several=True`` and loads them
-with :func:`models_from_options`.
+and :func:`qualiclip.loading.model_from_options`, so the same flags mean the same thing everywhere,
+checked the same way. A command that compares models (``eval-synthetic``) adds them with
+``several=True`` and loads them with :func:`qualiclip.loading.models_from_options`. Nothing here
+imports torch: the parsers are built for ``--help`` too.
 """
 from __future__ import annotations
 
@@ -11,12 +12,9 @@ import argparse
 from pathlib import Path
 from typing import Callable
 
-import torch
-
-from .formula import FORMULAS
-from .imaging import MIN_SIDE
-from .model_registry import MODELS, load_model
-from .scoring import QualityModel
+from .defaults import MIN_SIDE
+from .formula_variants import FORMULAS
+from .model_registry import MODELS
 
 
 #: The ``argparse`` destinations of :func:`add_model_options`' flags.
@@ -37,7 +35,12 @@ def at_least(minimum: int, why: str = "") -> Callable[[str], int]:
 
 
 def device_name(text: str) -> str:
-    """An argparse ``type``: a device string torch can parse (``cpu``, ``cuda``, ``cuda:1``, ``mps``...)."""
+    """An argparse ``type``: a device string torch can parse (``cpu``, ``cuda``, ``cuda:1``, ``mps``...).
+
+    torch is imported only here, when a ``--device`` is given, so that ``--help`` never waits for it.
+    """
+    import torch
+
     try:
         torch.device(text)
     except RuntimeError as err:
@@ -55,6 +58,13 @@ def named_weights(text: str) -> tuple[str, Path]:
     return name, Path(path)
 
 
+def models_help() -> str:
+    """The ``--model`` choices for ``--help``: each name, what it is, and whether it is downloaded."""
+    return "Models: " + "; ".join(
+        f"{name}: {spec.title}{', downloaded once' if spec.needs_download else ', works offline'}"
+        for name, spec in MODELS.items()) + "."
+
+
 def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = None, several: bool = False) -> None:
     """Add ``--model``, ``--weights``, ``--prompt-learner``, ``--formula``, ``--max-side``, ``--device``
     and ``--batch-size``.
@@ -62,13 +72,15 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
     ``several``: ``--model`` may be repeated, and ``--weights-for NAME=PATH`` gives each model its file.
     """
     if several:
-        parser.add_argument("--model", choices=sorted(MODELS), action="append",
-                            help="a model to evaluate; repeat it to compare models (default: qualiclip)")
+        parser.add_argument("--model", choices=sorted(MODELS), action="append", metavar="MODEL",
+                            help="a model to evaluate; repeat it to compare models (default: qualiclip). "
+                                 + models_help())
         parser.add_argument("--weights-for", type=named_weights, action="append", default=[], metavar="NAME=PATH",
                             help="load model NAME from this file (repeatable; NAME is added to the models, "
                                  "and the tables call it NAME)")
     else:
-        parser.add_argument("--model", choices=sorted(MODELS), default="qualiclip")
+        parser.add_argument("--model", choices=sorted(MODELS), default="qualiclip", metavar="MODEL",
+                            help="the model that scores (default: qualiclip). " + models_help())
     parser.add_argument("--weights", help="checkpoint file (default: $QUALICLIP_WEIGHTS for qualiclip, "
                                           "then the model's own download or bundled file)")
     parser.add_argument("--prompt-learner", help="QualiCLIP+ prompt file in pyiqa's layout (default: the "
@@ -78,39 +90,11 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
                              "logit_scale) / 2 (about 50), float32, numbers comparable with pyiqa's "
                              "(default: the model's own: pyiqa for qualiclip+, else official)")
     parser.add_argument("--max-side", type=at_least(MIN_SIDE, " (the model's smallest side)"), default=max_side,
-                        help=f"downscale so the longer side is at most this many pixels, at least {MIN_SIDE} "
-                             f"(default: {max_side or 'native resolution'})")
+                        help=f"downscale so the longer side is at most this many pixels, at least {MIN_SIDE}; a strip too "
+                             f"thin for that is shrunk only until its shorter side is {MIN_SIDE} px, and refused if it "
+                             f"then has more than MAX_SIDE squared pixels (default: {max_side or 'native resolution'})")
     parser.add_argument("--device", type=device_name, help="torch device, e.g. cpu or cuda:1 (default: cuda when present)")
     parser.add_argument("--batch-size", type=at_least(1), default=8, help="images per forward pass (default: 8)")
-
-
-def model_from_options(args: argparse.Namespace) -> QualityModel:
-    """Load the model that :func:`add_model_options`' flags describe."""
-    return load_model(args.model, args.weights, device=args.device, max_side=args.max_side,
-                      prompt_learner=args.prompt_learner, formula=args.formula)
-
-
-def models_from_options(args: argparse.Namespace) -> dict[str, QualityModel]:
-    """The models of ``add_model_options(..., several=True)``, by the name the tables use.
-
-    The models are the ``--model`` names and then the ``--weights-for`` ones not listed yet (default:
-    qualiclip). ``--weights FILE`` goes with one model, named after the file as everywhere; more than
-    one model needs ``--weights-for``. A wrong combination is a ``ValueError``.
-    """
-    files: dict[str, Path] = {}
-    for name, path in args.weights_for:
-        if name in files:
-            raise ValueError(f"--weights-for {name} is given twice")
-        files[name] = path
-    names = list(dict.fromkeys([*(args.model or []), *files])) or ["qualiclip"]
-    options = dict(device=args.device, max_side=args.max_side, prompt_learner=args.prompt_learner,
-                   formula=args.formula)
-    if args.weights is not None:
-        if len(names) > 1 or files:
-            raise ValueError("--weights goes with one model; give each model its file with --weights-for NAME=PATH")
-        model = load_model(names[0], args.weights, **options)
-        return {model.name: model}
-    return {name: load_model(name, files.get(name), **options) for name in names}
 
 
 def model_options_of(args: argparse.Namespace, **changes: object) -> argparse.Namespace:

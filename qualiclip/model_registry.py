@@ -1,49 +1,46 @@
-"""The models this project knows (configs as data) and :func:`load_model`, the one entry point.
+"""The models this project knows, as data: :data:`MODELS` (name -> :class:`ModelSpec`) and
+:func:`list_models`, a summary for people and tools.
 
-Every model takes the same path: resolve its weights files, read the checkpoint, build the
-open_clip architecture it names, load strictly, take its prompt features (stored, computed by the
-text tower, or, for QualiCLIP+, from its learned prompts), choose the multiplier of its
-:class:`~qualiclip.formula.Formula`, and wrap it in a :class:`QualityModel`.
+This module imports nothing heavy (no torch, no open_clip), so ``qualiclip --help`` and
+``list_models()`` answer at once; :func:`qualiclip.loading.load_model` turns a spec into a model.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
-import open_clip
-import torch
-
-from .architecture import build_clip, tokenizer
-from .checkpoint import QualityCheckpoint, check_prompt_features, load_clip_state, read_checkpoint
-from .errors import CheckpointError
-from .formula import FORMULAS, OFFICIAL_FORMULA, PYIQA_FORMULA, Formula, prompt_count
-from .prompt_learner import check_prompt_learner, learned_prompt_features, placeholder_tokens, read_prompt_learner
+from .formula_variants import OFFICIAL_FORMULA, PYIQA_FORMULA, Formula
 from .prompts import CLIP_IQA_PAIRS, PROMPT_PAIRS, PromptPair
-from .scoring import QualityModel, encode_prompts
-from .weight_files import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights, resolve_all
+from .weight_files import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights
 
-
-def _openai_rn50_weights() -> RemoteWeights:
-    """OpenAI's RN50 CLIP weights as open_clip publishes them (its ``pretrained="openai"``)."""
-    hub_repo = open_clip.get_pretrained_cfg("RN50", "openai")["hf_hub"].rstrip("/")
-    return RemoteWeights(
-        url=f"https://huggingface.co/{hub_repo}/resolve/main/open_clip_pytorch_model.bin",
-        filename="open_clip_rn50_openai.bin",
-    )
-
+#: open_clip's Hugging Face repository of OpenAI's RN50 weights (its ``pretrained="openai"`` for RN50;
+#: tests/test_hub.py checks this against open_clip's own table).
+OPENAI_RN50_HF_HUB = "timm/resnet50_clip.openai"
+#: OpenAI's RN50 CLIP weights as open_clip publishes them (no hash is published for this file).
+OPENAI_RN50 = RemoteWeights(url=f"https://huggingface.co/{OPENAI_RN50_HF_HUB}/resolve/main/open_clip_pytorch_model.bin",
+                            filename="open_clip_rn50_openai.bin")
 
 #: pyiqa's weights repository (QualiCLIP's checkpoint as pyiqa loads it, and the QualiCLIP+ prompts).
 PYIQA_WEIGHTS_URL = "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/"
+#: SHA-256 of pyiqa's QualiCLIP files as Hugging Face publishes them (the Git LFS pointers of commit
+#: 9c1c305ce9d08878a3e5c92626b444ab6c855e99 of chaofengc/IQA-PyTorch-Weights, "Upload QualiCLIP (#1)").
+PYIQA_SHA256 = {
+    "QualiCLIP.pth": "5818e085ac4b3d297cdd183fd2b1d8a4ddb2242e5bb7fd24b2cd66d7d132bc7e",
+    "koniq": "450292893e96f38dca09d51ca2e0e1cd7cb1c2c55d444cfe2ac8ea2ab5d1d894",
+    "clive": "5a2c75e4586abbaf1bc55e945691be14c70d68ede7dbabd86caebaf838ec50a3",
+    "flive": "ac20494683fb8c26abae04c6df671c389bf42f08461b2eac8497d91d53d558cc",
+    "spaq": "2d9c2ef6b746d0f42573c24a118a6f0bf1f919d60163b5dbd6de0b6fc7e1a0e9",
+}
 #: The QualiCLIP checkpoint pyiqa's QualiCLIP+ models run on (cached under its own name: whether it is
 #: byte-identical to the official release is not documented).
-PYIQA_QUALICLIP = RemoteWeights(url=PYIQA_WEIGHTS_URL + "QualiCLIP.pth", filename="pyiqa-QualiCLIP.pth")
+PYIQA_QUALICLIP = RemoteWeights(url=PYIQA_WEIGHTS_URL + "QualiCLIP.pth", filename="pyiqa-QualiCLIP.pth",
+                                sha256=PYIQA_SHA256["QualiCLIP.pth"])
 
 
 def _qualiclip_plus_prompts(dataset: str) -> RemoteWeights:
     """pyiqa's QualiCLIP+ prompt file tuned on ``dataset`` ("+" is "%2B" in its URL)."""
     return RemoteWeights(url=f"{PYIQA_WEIGHTS_URL}QualiCLIP%2B_{dataset}.pth",
-                         filename=f"QualiCLIP+_{dataset}.pth", option="prompt_learner")
+                         filename=f"QualiCLIP+_{dataset}.pth", option="prompt_learner", sha256=PYIQA_SHA256[dataset])
 
 
 #: Weights shipped inside the package (see weights/MODEL_CARD.md).
@@ -52,13 +49,26 @@ BUNDLED_DIR = Path(__file__).with_name("weights")
 _OFFLINE_TEXT_TOWER = ("Its prompt features are random orthonormal directions, not text embeddings, and its "
                        "text tower was never trained, so prompts of your own would mean nothing to it.")
 
+#: The bundled model: it scores with no download (the command line's offline hint names it).
+OFFLINE_MODEL = "qualiclip-offline"
+
+#: The terms of each source of weights (docs/models.md, "Licences of the weights", says more).
+OFFICIAL_LICENCE = "CC BY-NC 4.0 (official QualiCLIP weights; non-commercial)"
+OPENAI_LICENCE = "MIT (OpenAI CLIP)"
+PYIQA_LICENCE = ("CC BY-NC-SA 4.0 (pyiqa's weights repository; non-commercial), built on QualiCLIP's "
+                 "CC BY-NC 4.0 weights")
+BUNDLED_LICENCE = "MIT (this project's own weights, as its code)"
+
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A named model: what it is, where its weights come from, its prompt pairs and its formula."""
+    """A named model: what it is, where its weights come from and under which terms, its prompt pairs
+    and its formula."""
 
     name: str
     title: str
+    #: The terms of its weights (one line; see docs/models.md); every model of MODELS states them.
+    licence: str = ""
     remote: RemoteWeights | None = None
     bundled: Path | None = None
     #: The antonym pairs of its score (positive first); a checkpoint's stored prompt features are
@@ -70,6 +80,11 @@ class ModelSpec:
     prompt_learner: RemoteWeights | None = None
     formula: Formula = OFFICIAL_FORMULA
 
+    @property
+    def needs_download(self) -> bool:
+        """True when its weights come from the internet (once, then from the torch hub cache)."""
+        return self.remote is not None
+
 
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
@@ -77,22 +92,26 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             name="qualiclip",
             title="QualiCLIP (official weights)",
+            licence=OFFICIAL_LICENCE,
             remote=RemoteWeights(url=QUALICLIP_URL, filename="qualiclip.pth", env_var=QUALICLIP_ENV),
         ),
         ModelSpec(
             name="clip-iqa",
             title='CLIP-IQA (zero-shot OpenAI RN50, "Good photo." vs "Bad photo.")',
-            remote=_openai_rn50_weights(),
+            licence=OPENAI_LICENCE,
+            remote=OPENAI_RN50,
             prompt_pairs=CLIP_IQA_PAIRS,
         ),
         ModelSpec(
             name="clip-qualiclip-prompts",
             title="OpenAI RN50 CLIP, zero-shot, with QualiCLIP's seven prompt pairs (not CLIP-IQA)",
-            remote=_openai_rn50_weights(),
+            licence=OPENAI_LICENCE,
+            remote=OPENAI_RN50,
         ),
         ModelSpec(
-            name="qualiclip-offline",
+            name=OFFLINE_MODEL,
             title="QualiCLIP-offline (tiny, trained from scratch on CPU by this project; bundled)",
+            licence=BUNDLED_LICENCE,
             bundled=BUNDLED_DIR / "qualiclip-offline.pth",
             no_custom_prompts=_OFFLINE_TEXT_TOWER,
         ),
@@ -100,6 +119,7 @@ MODELS: dict[str, ModelSpec] = {
             ModelSpec(
                 name="qualiclip+" + suffix,
                 title=f"QualiCLIP+ (pyiqa; prompts tuned on {dataset})",
+                licence=PYIQA_LICENCE,
                 remote=PYIQA_QUALICLIP,
                 prompt_learner=_qualiclip_plus_prompts(key),
                 formula=PYIQA_FORMULA,
@@ -111,88 +131,24 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-def _spec(model: str) -> ModelSpec:
+@dataclass(frozen=True)
+class ModelInfo:
+    """One row of :func:`list_models`: what a user needs to choose a model."""
+
+    name: str
+    description: str
+    needs_download: bool
+    licence: str
+
+
+def list_models() -> list[ModelInfo]:
+    """Every named model (``load_model(name)``, ``--model NAME``): its one-line description, whether
+    its weights are downloaded (else they ship with the package), and the licence of those weights."""
+    return [ModelInfo(spec.name, spec.title, spec.needs_download, spec.licence) for spec in MODELS.values()]
+
+
+def model_spec(model: str) -> ModelSpec:
+    """``MODELS[model]``, or a ``ValueError`` naming the choices."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
     return MODELS[model]
-
-
-def weights_path(model: str = "qualiclip", weights: str | Path | None = None) -> Path:
-    """The local checkpoint file of ``MODELS[model]``: ``weights`` if given, else its own source."""
-    return weights_paths(model, weights)[0]
-
-
-def weights_paths(model: str = "qualiclip", weights: str | Path | None = None,
-                  prompt_learner: str | Path | None = None) -> list[Path]:
-    """The checkpoint of ``MODELS[model]``, then its prompt file if it has one (or one is given).
-
-    Explicit files win; the model's own remote files are found or downloaded together, so an
-    offline machine gets one error naming every URL.
-    """
-    spec = _spec(model)
-    wanted = [(spec.remote, weights, spec.bundled)]
-    if spec.prompt_learner or prompt_learner is not None:
-        wanted.append((spec.prompt_learner, prompt_learner, None))
-    found = iter(resolve_all([(remote, explicit) for remote, explicit, _ in wanted if remote]))
-    return [next(found) if remote else Path(explicit or bundled) for remote, explicit, bundled in wanted]
-
-
-def load_clip(path: str | Path) -> tuple[open_clip.CLIP, QualityCheckpoint]:
-    """Read a checkpoint and load it strictly into the open_clip architecture it names."""
-    checkpoint = read_checkpoint(path)
-    try:
-        clip = build_clip(checkpoint.arch)
-    except CheckpointError as err:  # an unknown or unsupported ``arch``: say which file names it
-        raise CheckpointError(f"{path}: {err}") from err
-    load_clip_state(clip, checkpoint.clip_state, str(path))
-    return clip, checkpoint
-
-
-def load_model(
-    model: str = "qualiclip",
-    weights: str | Path | None = None,
-    *,
-    device: torch.device | str | None = None,
-    max_side: int | None = None,
-    prompt_pairs: Sequence[PromptPair] | None = None,
-    prompt_learner: str | Path | None = None,
-    formula: str | None = None,
-) -> QualityModel:
-    """Load a named model (``MODELS``), or any checkpoint file via ``weights``.
-
-    ``weights`` overrides where the named model's checkpoint comes from (it may be an official
-    checkpoint, a bare CLIP state dict, or one written by this project's training, whose
-    architecture is stored inside); ``prompt_learner`` likewise for a QualiCLIP+ prompt file (given
-    with any model, it replaces the prompt features by its learned prompts). The model is then named
-    after that file. ``prompt_pairs`` replaces the model's own pairs (``MODELS[model].prompt_pairs``);
-    their features are then computed with the model's text tower. ``formula`` ("official" or "pyiqa", see
-    :data:`~qualiclip.formula.FORMULAS`) overrides the model's own.
-    """
-    spec = _spec(model)
-    if formula is not None and formula not in FORMULAS:
-        raise ValueError(f"unknown formula {formula!r}; choose from {', '.join(FORMULAS)}")
-    paths = weights_paths(model, weights, prompt_learner)
-    path, learner_path = paths[0], (paths[1] if len(paths) > 1 else None)
-    if prompt_pairs is not None and learner_path is not None:
-        raise ValueError(f"{model} scores with learned prompts; prompt_pairs cannot replace them")
-    clip, checkpoint = load_clip(path)
-    chosen = FORMULAS[formula] if formula else spec.formula
-    explicit = prompt_learner if prompt_learner is not None else weights
-    common = dict(
-        name=model if explicit is None else Path(explicit).name,
-        weights_origin=str(path) if learner_path is None else f"{path} + {learner_path}",
-        logit_scale=chosen.logit_scale(checkpoint.logit_scale, clip.logit_scale.detach().item()),
-        device=device, max_side=max_side, formula=chosen, arch=checkpoint.arch,
-    )
-    n_prompts = prompt_count(len(PROMPT_PAIRS))
-    pairs = tuple(prompt_pairs or spec.prompt_pairs)
-    if learner_path is not None:
-        learner = read_prompt_learner(learner_path)
-        check_prompt_learner(learner, clip, n_prompts, str(learner_path))
-        tokens = placeholder_tokens(tokenizer(checkpoint.arch), PROMPT_PAIRS, learner.context_tokens)
-        return QualityModel(clip, learned_prompt_features(clip, learner, tokens), **common)
-    if prompt_pairs is None and pairs == PROMPT_PAIRS and checkpoint.prompt_features is not None:
-        check_prompt_features(checkpoint.prompt_features, clip.text_projection.shape[1], n_prompts, str(path))
-        return QualityModel(clip, checkpoint.prompt_features, **common)
-    return QualityModel(clip, encode_prompts(clip, tokenizer(checkpoint.arch), pairs),
-                        prompt_pairs=pairs, **common)

@@ -1,5 +1,5 @@
 """QualiCLIP's score as a differentiable ``torch.nn.Module``: what the torch.hub entries return and
-what :meth:`QualityModel.as_module` gives, e.g. to use the score as a loss or a regulariser.
+what :meth:`QualityScorer.as_module` gives, e.g. to use the score as a loss or a regulariser.
 
 The contract is the official hubconf's: ``forward`` takes CLIP-normalised (B, 3, H, W) images at any
 resolution and returns (B,) scores in [0, 1], **higher is better** (as a loss, minimise

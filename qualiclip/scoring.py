@@ -1,13 +1,23 @@
-"""QualiCLIP's score for images: :class:`QualityModel` wraps a CLIP model, its prompt features and
-the device handling, and scores any supported image input in batches with the formula of
-:mod:`qualiclip.formula`.
+"""QualiCLIP's score for images: :class:`QualityScorer` (what :func:`~qualiclip.load_model` returns)
+wraps a CLIP model, its prompt features and the device handling, and scores any supported image
+input in batches with the formula of :mod:`qualiclip.formula`.
+
+One way for each need (docs/python-api.md shows them):
+
+- scores of images or files: :meth:`QualityScorer.score` -> one :class:`QualityScore` per input;
+- scores of a tensor batch: :meth:`QualityScorer.score_batch` -> :class:`BatchScores` (named tensors);
+- features: :meth:`QualityScorer.trunk` (the tower's feature map) and
+  :meth:`QualityScorer.image_features` (the normalised embeddings), with
+  :meth:`QualityScorer.score_trunk` to score from the first;
+- a differentiable score: :meth:`QualityScorer.as_module` (a :class:`~qualiclip.quality_module.QualityModule`);
+- maps: :mod:`qualiclip.explain`, which starts from the same trunk.
 """
 from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterator, Literal, Mapping, Sequence, overload
+from typing import Iterator, Literal, Mapping, NamedTuple, Sequence, overload
 
 import open_clip
 import torch
@@ -36,12 +46,23 @@ class QualityScore:
     similarities: tuple[float, ...]
 
 
+class BatchScores(NamedTuple):
+    """A batch's results as tensors on the CPU (row ``i`` is image ``i``)."""
+
+    #: (B,) scores in [0, 1], higher is better.
+    scores: torch.Tensor
+    #: (B, P) probability of the positive prompt in each pair (a score is the mean of its row).
+    pair_probabilities: torch.Tensor
+    #: (B, 2P) cosine similarity with every prompt, [pos0, neg0, pos1, neg1, ...].
+    similarities: torch.Tensor
+
+
 def default_device() -> torch.device:
     """CUDA when present, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-class QualityModel:
+class QualityScorer:
     """A CLIP model plus prompt features that scores image quality QualiCLIP's way.
 
     Runs on CUDA with fp16 autocast (as the official code; float32 for a :class:`Formula` without
@@ -176,17 +197,16 @@ class QualityModel:
         """
         return encode_prompts(self.clip, tokenizer(self.arch), prompt_pairs).to(self.device)
 
-    def score_trunk(self, trunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`score_batch` from :meth:`trunk`'s output: scores (B,), pair probabilities (B, P),
-        similarities (B, 2P)."""
+    def score_trunk(self, trunk: torch.Tensor) -> BatchScores:
+        """:meth:`score_batch` from :meth:`trunk`'s output (the image tower's costly part already run)."""
         features = self.image_features(trunk)
         with torch.inference_mode():
             scores, pairs = self.module.quality(features)
             similarities = features @ self.prompt_features.T
-        return scores.cpu(), pairs.cpu(), similarities.cpu()
+        return BatchScores(scores.cpu(), pairs.cpu(), similarities.cpu())
 
-    def score_batch(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, 3, H, W) unit-range images -> scores (B,), pair probabilities (B, P), similarities (B, 2P)."""
+    def score_batch(self, batch: torch.Tensor) -> BatchScores:
+        """(B, 3, H, W) unit-range images -> their :class:`BatchScores`."""
         return self.score_trunk(self.trunk(batch))
 
     @overload
@@ -210,12 +230,12 @@ class QualityModel:
         results: list = list(prepared)  # kept errors stay; every prepared image is replaced below
         sizes = {index: image.size for index, image in enumerate(prepared) if isinstance(image, PreparedImage)}
         for indices in _same_size_batches(sizes, batch_size):
-            scores, pairs, sims = self.score_batch(torch.stack([prepared[i].pixels for i in indices]))
+            batch = self.score_batch(torch.stack([prepared[i].pixels for i in indices]))
             for row, index in enumerate(indices):
                 results[index] = QualityScore(
-                    score=float(scores[row]),
-                    pair_probabilities=tuple(pairs[row].tolist()),
-                    similarities=tuple(sims[row].tolist()),
+                    score=float(batch.scores[row]),
+                    pair_probabilities=tuple(batch.pair_probabilities[row].tolist()),
+                    similarities=tuple(batch.similarities[row].tolist()),
                 )
         return results
 

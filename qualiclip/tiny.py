@@ -9,7 +9,7 @@ import torch
 from .architecture import TINY_ARCH, build_clip, tokenizer
 from .checkpoint import write_checkpoint
 from .formula import OFFICIAL_LOGIT_SCALE
-from .model_registry import load_clip
+from .loading import load_clip
 from .prompt_learner import PromptLearner, placeholder_tokens, write_prompt_learner
 from .prompts import PROMPT_PAIRS
 from .scoring import encode_prompts

@@ -1,14 +1,18 @@
 """Find model weights: an explicit path, then an environment variable, then a cached download.
 
 A model may need several files (QualiCLIP+: a CLIP checkpoint and a prompt file); they are found
-together, and the ones that cannot be had are named together in one error. Downloads go once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``) with a progress bar
-(on stderr, so it shows in a server's log). Offline machines must not hang: the server is probed
+together, and the ones that cannot be had are named together in one error. Downloads go once into
+the torch hub cache (``$TORCH_HOME/hub/checkpoints``) with a progress bar (on stderr, so it shows
+in a server's log). Where the publisher states a file's SHA-256 (:attr:`RemoteWeights.sha256`), a
+download is checked against it before it enters the cache, and a mismatch is refused
+(:class:`~qualiclip.errors.WeightsHashError`). Offline machines must not hang: the server is probed
 with a short timeout first, the transfer has a per-read timeout of its own, and every failure
 becomes one :class:`WeightsUnavailableError` that names all the ways to supply weights. A file
 is only ever renamed into the cache once complete.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import urllib.error
@@ -17,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import torch
 from tqdm import tqdm
 
-from .errors import WeightsUnavailableError
+from .errors import WeightsHashError, WeightsUnavailableError
 
 QUALICLIP_URL = "https://github.com/miccunifi/QualiCLIP/releases/download/weights/qualiclip.pth"
 QUALICLIP_ENV = "QUALICLIP_WEIGHTS"
@@ -38,10 +41,18 @@ class RemoteWeights:
     env_var: str | None = None
     #: The ``load_model`` keyword (and, dashed, the command-line flag) that gives a local file instead.
     option: str = "weights"
+    #: The file's SHA-256 (hex) as its publisher states it; None where none is published.
+    sha256: str | None = None
 
 
 def cache_dir() -> Path:
-    """The torch hub checkpoint cache, shared with every other torch project on the machine."""
+    """The torch hub checkpoint cache, shared with every other torch project on the machine.
+
+    torch is imported here, not at the top: the model registry (and so ``qualiclip --help``) imports
+    this module for :class:`RemoteWeights` alone.
+    """
+    import torch.hub
+
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
@@ -71,7 +82,7 @@ def resolve_all(sources: Sequence[tuple[RemoteWeights, str | Path | None]],
             try:
                 if not cached.is_file():
                     _probe(remote.url, probe_timeout)
-                    download(remote.url, cached)
+                    download(remote.url, cached, sha256=remote.sha256)
             except (OSError, urllib.error.URLError) as err:  # URLError/HTTPError/timeouts are OSErrors
                 missing.append((remote, cached, err))
             paths.append(cached)
@@ -94,23 +105,34 @@ def _probe(url: str, timeout: float) -> None:
         pass
 
 
-def download(url: str, destination: Path, stall_timeout: float = DOWNLOAD_STALL_TIMEOUT_S) -> None:
+def download(url: str, destination: Path, stall_timeout: float = DOWNLOAD_STALL_TIMEOUT_S,
+             sha256: str | None = None) -> None:
     """Stream ``url`` into ``destination`` with a progress bar; no read may wait over ``stall_timeout`` s.
 
-    The data goes to a temporary file beside ``destination``, renamed over it only when complete.
+    The data goes to a temporary file beside ``destination``, renamed over it only when complete and,
+    given ``sha256``, only when its hash is that one (else the file is deleted and
+    :class:`WeightsHashError` raised).
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     with urllib.request.urlopen(url, timeout=stall_timeout) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
+        digest = hashlib.sha256()
         with tempfile.NamedTemporaryFile(dir=destination.parent, suffix=".part", delete=False) as part, \
                 tqdm(total=total, unit="B", unit_scale=True, desc=destination.name) as progress:
             try:
                 while chunk := response.read(_CHUNK_BYTES):
                     part.write(chunk)
+                    digest.update(chunk)
                     progress.update(len(chunk))
             except BaseException:
                 os.unlink(part.name)
                 raise
+    if sha256 is not None and digest.hexdigest() != sha256.lower():
+        os.unlink(part.name)
+        raise WeightsHashError(
+            f"{url} downloaded with SHA-256 {digest.hexdigest()}, but its publisher states {sha256.lower()}: "
+            "the file was changed or damaged, so it was deleted and not used. Try again; if it persists, "
+            "check the file's page and pass a file you trust with its --weights/--prompt-learner option.")
     os.replace(part.name, destination)
 
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 from skimage import data
 
-from qualiclip import QualityModel, load_model
+from qualiclip import QualityScorer, load_model
 from qualiclip.tiny import make_random_checkpoint
 from qualiclip.studio.model_slots import Studio, load_studio
 
@@ -46,7 +46,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_model(tiny_checkpoint: Path) -> QualityModel:
+def tiny_model(tiny_checkpoint: Path) -> QualityScorer:
     return load_model(weights=tiny_checkpoint)
 
 

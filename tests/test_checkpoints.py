@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from qualiclip import CheckpointError, QualityModel, WeightsUnavailableError, load_model
+from qualiclip import CheckpointError, QualityScorer, WeightsUnavailableError, load_model
 from qualiclip.architecture import TINY_ARCH, build_clip, tokenizer
 from qualiclip.checkpoint import CLIP_PREFIX, PROMPTS_KEY, read_checkpoint
 from qualiclip.model_registry import MODELS
@@ -34,7 +34,7 @@ def test_written_checkpoint_has_the_official_layout(tiny_checkpoint: Path) -> No
     assert "logit_scale" not in raw, "the official constant is implied, not stored"
 
 
-def test_round_trip_reproduces_weights_and_scores(tiny_checkpoint: Path, tiny_model: QualityModel,
+def test_round_trip_reproduces_weights_and_scores(tiny_checkpoint: Path, tiny_model: QualityScorer,
                                                   tmp_path: Path, photo: np.ndarray) -> None:
     from qualiclip.checkpoint import write_checkpoint
 
@@ -92,7 +92,7 @@ def test_a_dict_without_clip_weights_is_refused(tmp_path: Path) -> None:
         read_checkpoint(tmp_path / "other.pth")
 
 
-def test_bare_clip_state_dict_uses_the_text_tower(tiny_model: QualityModel, tmp_path: Path,
+def test_bare_clip_state_dict_uses_the_text_tower(tiny_model: QualityScorer, tmp_path: Path,
                                                   photo: np.ndarray) -> None:
     from qualiclip.scoring import encode_prompts
 
@@ -104,7 +104,7 @@ def test_bare_clip_state_dict_uses_the_text_tower(tiny_model: QualityModel, tmp_
     torch.testing.assert_close(model.prompt_features, expected)
 
 
-def test_custom_prompt_pairs_replace_the_official_features(tiny_checkpoint: Path, tiny_model: QualityModel,
+def test_custom_prompt_pairs_replace_the_official_features(tiny_checkpoint: Path, tiny_model: QualityScorer,
                                                            photo: np.ndarray) -> None:
     pairs = [("A crisp photo.", "A smeared photo."), ("Clean image.", "Grainy image.")]
     model = load_model(weights=tiny_checkpoint, prompt_pairs=pairs)
@@ -163,7 +163,7 @@ def test_a_custom_checkpoint_is_named_after_its_file(tiny_checkpoint: Path) -> N
 
 
 @pytest.mark.parametrize("arch", ["hf-hub:someone/repo", "local-dir:/tmp", "/etc/passwd", "no-such-arch"])
-def test_a_checkpoint_arch_only_selects_a_known_config(tiny_model: QualityModel, tmp_path: Path, arch: str) -> None:
+def test_a_checkpoint_arch_only_selects_a_known_config(tiny_model: QualityScorer, tmp_path: Path, arch: str) -> None:
     payload = {CLIP_PREFIX + k: v for k, v in tiny_model.clip.state_dict().items()}
     payload["arch"] = arch
     torch.save(payload, tmp_path / "hostile.pth")

@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from qualiclip import QualityModel, load_model
+from qualiclip import QualityScorer, load_model
 from qualiclip.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,12 +147,12 @@ def test_json_output_is_valid_when_scores_are_not_finite(tiny_checkpoint: Path, 
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture) -> None:
     """A logit scale of infinity makes real scores NaN; JSON has no NaN, so they become null."""
-    import qualiclip.cli
+    import qualiclip.score_command
 
     overflowing = load_model(weights=tiny_checkpoint)
     overflowing.logit_scale = float("inf")
     assert np.isnan(overflowing.score([folder / "a.png"])[0].score)
-    monkeypatch.setattr(qualiclip.cli, "model_from_options", lambda args: overflowing)
+    monkeypatch.setattr(qualiclip.score_command, "model_from_options", lambda args: overflowing)
     assert main(["score", str(folder / "a.png"), str(folder / "c.webp"), "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert [record["score"] for record in records] == [None, None]
@@ -216,8 +216,8 @@ def test_an_unwritable_output_fails_before_the_model_loads(kind: str, tmp_path: 
 
 # -- Ctrl-C: one line, status 130, what was written stays ---------------------------------------------
 def _interrupt_after_first_batch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``QualityModel.score`` works once, then raises KeyboardInterrupt as Ctrl-C would."""
-    original = QualityModel.score
+    """``QualityScorer.score`` works once, then raises KeyboardInterrupt as Ctrl-C would."""
+    original = QualityScorer.score
     calls = []
 
     def score(self, *args, **kwargs):
@@ -226,7 +226,7 @@ def _interrupt_after_first_batch(monkeypatch: pytest.MonkeyPatch) -> None:
             raise KeyboardInterrupt
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(QualityModel, "score", score)
+    monkeypatch.setattr(QualityScorer, "score", score)
 
 
 def _main_after_ctrl_c(argv: list[str]) -> int:
@@ -353,7 +353,7 @@ def test_multi_frame_files_get_a_notice_and_single_frames_none(tiny_checkpoint: 
     import dataclasses
 
     gif, tiff = _multi_frame_files(folder, photo)
-    original = QualityModel.prepare
+    original = QualityScorer.prepare
 
     def prepare(self, image, **kwargs):
         prepared = original(self, image, **kwargs)
@@ -362,7 +362,7 @@ def test_multi_frame_files_get_a_notice_and_single_frames_none(tiny_checkpoint: 
                 return dataclasses.replace(prepared, frames=opened.n_frames)
         return prepared
 
-    monkeypatch.setattr(QualityModel, "prepare", prepare)
+    monkeypatch.setattr(QualityScorer, "prepare", prepare)
     assert main(["score", str(gif), str(tiff), str(folder / "a.png"), "--weights", str(tiny_checkpoint)]) == 0
     notices = [line for line in capsys.readouterr().err.splitlines() if line.startswith("notice:")]
     assert notices == [f"notice: {gif} has 3 frames; the score is of the first",
@@ -376,3 +376,98 @@ def test_multi_frame_files_get_a_notice_end_to_end(tiny_checkpoint: Path, folder
     notices = [line for line in capsys.readouterr().err.splitlines() if line.startswith("notice:")]
     assert notices == [f"notice: {gif} has 3 frames; the score is of the first",
                        f"notice: {tiff} has 2 frames; the score is of the first"]
+
+
+# -- help: instant, plain, complete (issue 21 item 9, issue 22) --------------------------------------
+COMMANDS = ("score", "score-dataset", "train", "eval-synthetic", "eval")
+
+
+def test_help_of_every_command_imports_no_torch() -> None:
+    """``--help`` of the command and of each sub-command, in a fresh interpreter: torch, open_clip and
+    numpy stay out of sys.modules (they are imported only when a sub-command runs)."""
+    script = ("import json, sys\nfrom qualiclip.cli import main\n"
+              f"for argv in [['--help']] + [[c, '--help'] for c in {list(COMMANDS)!r}]:\n"
+              "    try:\n        main(argv)\n    except SystemExit as done:\n        assert done.code == 0, argv\n"
+              "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'open_clip', 'numpy', 'PIL', 'cv2'})\n"
+              "print(json.dumps(heavy), file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(result.stderr.strip().splitlines()[-1]) == []
+    assert "usage: qualiclip score " in result.stdout and "usage: qualiclip eval " in result.stdout
+
+
+def _subparsers():
+    from qualiclip.cli import build_parser
+
+    parser = build_parser()
+    [commands] = [action for action in parser._actions if action.dest == "command"]
+    return parser, commands.choices
+
+
+def test_help_is_plain_text_with_help_for_every_option() -> None:
+    parser, commands = _subparsers()
+    assert set(commands) == set(COMMANDS)
+    for name, sub in [("qualiclip", parser), *commands.items()]:
+        text = sub.format_help()
+        assert not re.search(r"``|:(mod|class|func|meth|data):`", text), f"{name} --help shows reST markup"
+        undocumented = [action.option_strings or action.dest for action in sub._actions
+                        if not action.help and action.dest != "command"]
+        assert not undocumented, f"{name}: options without help: {undocumented}"
+
+
+def test_model_help_lists_every_model_and_which_need_a_download() -> None:
+    from qualiclip import MODELS
+
+    _, commands = _subparsers()
+    text = " ".join(commands["score"].format_help().split())  # argparse wraps lines
+    for name, spec in MODELS.items():
+        state = "downloaded once" if spec.remote else "works offline"
+        assert f"{name}: {spec.title}, {state}" in text
+
+
+def test_offline_error_suggests_the_bundled_model(folder: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    """Offline (an unreachable URL, an empty cache), the one error line ends with the flag that works."""
+    env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch-home"), "QUALICLIP_WEIGHTS": ""}
+    script = ("import sys, qualiclip.weight_files as w\nw.PROBE_TIMEOUT_S = 0.5\n"
+              "from qualiclip.model_registry import MODELS\nfrom dataclasses import replace\n"
+              "spec = MODELS['qualiclip']\n"
+              "MODELS['qualiclip'] = replace(spec, remote=replace(spec.remote, url='http://127.0.0.1:9/qualiclip.pth'))\n"
+              "from qualiclip.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    result = subprocess.run([sys.executable, "-c", script, "score", str(folder / "a.png")], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert line.endswith("use the bundled model: --model qualiclip-offline.")
+    assert "http://127.0.0.1:9/qualiclip.pth" in line and "Traceback" not in result.stderr
+
+
+def test_a_skipped_file_is_named_once(folder: Path, tiny_checkpoint: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture) -> None:
+    small = tmp_path / "small.png"
+    Image.new("RGB", (20, 20)).save(small)
+    code = main(["score", str(folder / "broken.jpg"), str(small), "--weights", str(tiny_checkpoint)])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("skipped")]
+    assert code == 1 and len(lines) == 2
+    for line, path in zip(lines, (folder / "broken.jpg", small)):
+        assert line.count(str(path)) == 1 and line.count(path.name) == 1, line
+
+
+def test_an_elongated_strip_is_scored_as_the_help_says(tiny_checkpoint: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    """A 6000x40 strip at --max-side 768: shrunk only until its shorter side is 32 px (4800x32, within
+    768 squared pixels) and scored; a 40000x40 strip would be 32000x32, over 768 squared pixels, and is refused."""
+    from qualiclip.imaging import downscale_reason, prepare
+
+    strip, longer = tmp_path / "strip.png", tmp_path / "longer.png"
+    Image.new("RGB", (6000, 40), (120, 90, 60)).save(strip)
+    Image.new("RGB", (40000, 40), (120, 90, 60)).save(longer)
+    prepared = prepare(strip, 768)
+    assert prepared.size == (4800, 32) and prepared.original_size == (6000, 40)
+    assert downscale_reason(prepared.original_size, prepared.size) == (
+        "shrunk only until its shorter side reached the model's 32 px minimum")
+    code = main(["score", str(strip), str(longer), "--max-side", "768", "--weights", str(tiny_checkpoint)])
+    captured = capsys.readouterr()
+    assert code == 1 and str(strip) in captured.out
+    assert f"skipped {longer}: image is 40000x40: too elongated to score within the 768 px cap" in captured.err
+    assert "shorter side is 32 px, and refused if it then has more than MAX_SIDE squared pixels" in " ".join(
+        _subparsers()[1]["score"].format_help().split())

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import make_collection
 
-from qualiclip import QualityModel
+from qualiclip import QualityScorer
 from qualiclip.cli import main
 from qualiclip.collection.local_engine import score_locally
 from qualiclip.collection.rows import COLUMNS
@@ -118,7 +118,7 @@ def test_parts_are_whole_and_a_killed_runs_temporary_file_is_dropped(tmp_path: P
 
 
 # -- the local engine -----------------------------------------------------------------------------
-def test_local_run_rows_and_resume_without_duplicates(collection, tiny_model: QualityModel, tmp_path: Path) -> None:
+def test_local_run_rows_and_resume_without_duplicates(collection, tiny_model: QualityScorer, tmp_path: Path) -> None:
     folder, usable, unusable = collection
     out = str(tmp_path / "out.parquet")
     run = CollectionRun(str(folder), out)
@@ -153,7 +153,7 @@ def test_local_run_rows_and_resume_without_duplicates(collection, tiny_model: Qu
 
 
 def test_a_fifo_gets_an_error_row_and_is_never_opened(tmp_path: Path, photo: np.ndarray, make_fifo,
-                                                      tiny_model: QualityModel) -> None:
+                                                      tiny_model: QualityScorer) -> None:
     from PIL import Image
 
     (tmp_path / "images").mkdir()

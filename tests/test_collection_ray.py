@@ -15,7 +15,7 @@ import pytest
 import ray
 from conftest import make_collection
 
-from qualiclip import QualityModel
+from qualiclip import QualityScorer
 from qualiclip.collection.local_engine import score_locally
 from qualiclip.collection.ray_engine import Workers, import_ray, score_with_ray
 from qualiclip.collection.rows import COLUMNS
@@ -51,7 +51,7 @@ def options(tiny_checkpoint: Path) -> argparse.Namespace:
 
 
 @pytest.fixture(scope="module")
-def local_rows(collection: Path, tiny_model: QualityModel, tmp_path_factory: pytest.TempPathFactory,
+def local_rows(collection: Path, tiny_model: QualityScorer, tmp_path_factory: pytest.TempPathFactory,
                options: argparse.Namespace) -> dict[str, dict]:
     """The local engine's rows: the reference (same model and options)."""
     tiny_model.max_side = options.max_side

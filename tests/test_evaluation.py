@@ -26,7 +26,7 @@ from qualiclip.evaluation import (
     summarize,
 )
 from qualiclip.imaging import PreparedImage, prepare
-from qualiclip.scoring import QualityModel, QualityScore
+from qualiclip.scoring import QualityScorer, QualityScore
 from qualiclip.tables import read_rows
 from qualiclip.tiny import make_random_checkpoint
 
@@ -35,11 +35,11 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class StubModel:
-    """A scorer with a known rule, standing in for QualityModel (``prepare`` + ``score``)."""
+    """A scorer with a known rule, standing in for QualityScorer (``prepare`` + ``score``)."""
 
     #: The real preparation, at native size.
     max_side = None
-    prepare = QualityModel.prepare
+    prepare = QualityScorer.prepare
 
     def __init__(self, rule) -> None:
         self.rule = rule
@@ -184,7 +184,7 @@ def test_eval_synthetic_resumes_from_its_scores_file(tiny_checkpoint, second_tin
     scores, summary = tmp_path / "scores.csv", tmp_path / "summary.csv"
     argv = _compare_argv(held_out, tiny_checkpoint, second_tiny, "--scores", str(scores), "--csv", str(summary))
     calls: list[int] = []
-    original = QualityModel.score
+    original = QualityScorer.score
 
     def counted(self, images, *args, **kwargs):
         calls.append(len(images))
@@ -192,7 +192,7 @@ def test_eval_synthetic_resumes_from_its_scores_file(tiny_checkpoint, second_tin
             raise KeyboardInterrupt
         return original(self, images, *args, **kwargs)
 
-    monkeypatch.setattr(QualityModel, "score", counted)
+    monkeypatch.setattr(QualityScorer, "score", counted)
     assert main(argv) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"interrupted; 1 of 4 series scored by clip-iqa (model 2 of 2); {scores} keeps them "
@@ -210,7 +210,7 @@ def test_eval_synthetic_resumes_from_its_scores_file(tiny_checkpoint, second_tin
     assert main(argv) == 0 and calls == []  # everything is in the file
     assert summary.read_text() == resumed
     scores.unlink()
-    monkeypatch.setattr(QualityModel, "score", original)
+    monkeypatch.setattr(QualityScorer, "score", original)
     assert main(argv) == 0 and summary.read_text() == resumed  # the same table as one uninterrupted run
 
 

@@ -22,10 +22,10 @@ from qualiclip.explain import (
     good_and_bad_targets,
     render_pair,
 )
-from qualiclip import QualityModel, load_model
+from qualiclip import QualityScorer, load_model
 
 
-def _modules_hooks(model: QualityModel) -> int:
+def _modules_hooks(model: QualityScorer) -> int:
     return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
                + len(m._backward_pre_hooks) for m in model.clip.modules())
 
@@ -42,7 +42,7 @@ def _check_heatmaps(result: QualityExplanation, size: tuple[int, int]) -> None:
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_every_method_gives_full_resolution_maps(tiny_model: QualityModel, photo: np.ndarray,
+def test_every_method_gives_full_resolution_maps(tiny_model: QualityScorer, photo: np.ndarray,
                                                  method: str) -> None:
     result = explain(tiny_model, photo, method=method)
     _check_heatmaps(result, photo.shape[:2])
@@ -51,7 +51,7 @@ def test_every_method_gives_full_resolution_maps(tiny_model: QualityModel, photo
 
 @pytest.mark.parametrize("size", [(33, 517), (1000, 40), (32, 32)])
 @pytest.mark.parametrize("method", ["gradcam", "attention"])
-def test_odd_sizes(tiny_model: QualityModel, size: tuple[int, int], method: str) -> None:
+def test_odd_sizes(tiny_model: QualityScorer, size: tuple[int, int], method: str) -> None:
     image = np.random.default_rng(1).random((*size, 3), dtype=np.float32)
     _check_heatmaps(explain(tiny_model, image, method=method), size)
 
@@ -65,13 +65,13 @@ def test_maps_match_the_image_actually_scored(tiny_checkpoint: Path, photo: np.n
 
 
 @pytest.mark.parametrize("target", ["score", "similarity"])
-def test_good_and_bad_maps_differ(tiny_model: QualityModel, photo: np.ndarray, target: str) -> None:
+def test_good_and_bad_maps_differ(tiny_model: QualityScorer, photo: np.ndarray, target: str) -> None:
     result = explain(tiny_model, photo, method="gradcam", target=target)
     assert not np.allclose(result.positive.values, result.negative.values)
     assert result.positive.label != result.negative.label
 
 
-def test_prompt_agnostic_method_says_so(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_prompt_agnostic_method_says_so(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     result = explain(tiny_model, photo, method="eigencam")
     np.testing.assert_array_equal(result.positive.values, result.negative.values)
     assert "prompt-agnostic" in result.note
@@ -79,7 +79,7 @@ def test_prompt_agnostic_method_says_so(tiny_model: QualityModel, photo: np.ndar
 
 @pytest.mark.parametrize("method", CAM_METHODS)
 @pytest.mark.parametrize("target", ["score", "similarity"])
-def test_pool_only_path_equals_full_tower(tiny_model: QualityModel, photo: np.ndarray, method: str,
+def test_pool_only_path_equals_full_tower(tiny_model: QualityScorer, photo: np.ndarray, method: str,
                                           target: str) -> None:
     image = tiny_model.prepare(photo).tensor()
     targets = good_and_bad_targets(tiny_model, target, pair=1)
@@ -91,7 +91,7 @@ def test_pool_only_path_equals_full_tower(tiny_model: QualityModel, photo: np.nd
     torch.testing.assert_close(fast_embeddings, full_embeddings, rtol=1e-5, atol=1e-6)
 
 
-def test_model_is_left_exactly_as_it_was(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_model_is_left_exactly_as_it_was(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     params = {name: p.detach().clone() for name, p in tiny_model.clip.named_parameters()}
     flags = {name: p.requires_grad for name, p in tiny_model.clip.named_parameters()}
     hooks = _modules_hooks(tiny_model)
@@ -106,7 +106,7 @@ def test_model_is_left_exactly_as_it_was(tiny_model: QualityModel, photo: np.nda
     assert not tiny_model.clip.training
 
 
-def test_gradients_flow_even_inside_inference_mode(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_gradients_flow_even_inside_inference_mode(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     reference = explain(tiny_model, photo)
     with torch.inference_mode():
         inside = explain(tiny_model, photo)
@@ -117,7 +117,7 @@ def test_gradients_flow_even_inside_inference_mode(tiny_model: QualityModel, pho
         np.testing.assert_array_equal(result.positive.values, reference.positive.values)
 
 
-def test_concurrent_calls_match_sequential_ones(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_concurrent_calls_match_sequential_ones(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     rng = np.random.default_rng(2)
     jobs = [(photo, "gradcam"), (photo[:, ::-1].copy(), "gradcam++"), (photo[:96], "gradcam"),
             (rng.random((70, 150, 3), dtype=np.float32), "attention"), (photo[::-1].copy(), "gradcam")]
@@ -133,7 +133,7 @@ def test_concurrent_calls_match_sequential_ones(tiny_model: QualityModel, photo:
     assert _modules_hooks(tiny_model) == 0
 
 
-def test_one_cell_map_has_exactly_one_empty_side(tiny_model: QualityModel) -> None:
+def test_one_cell_map_has_exactly_one_empty_side(tiny_model: QualityScorer) -> None:
     # 48 px -> a 1x1 feature map: Grad-CAM of the score is one signed number c, so the "raises"
     # map is ReLU(c) and the "lowers" map ReLU(-c): one of them is exactly zero.
     image = np.random.default_rng(3).random((48, 48, 3), dtype=np.float32)
@@ -160,7 +160,7 @@ def test_render_keeps_zero_and_noise_level_maps_empty() -> None:
 
 
 @pytest.mark.parametrize("pair", [None, 3])
-def test_attention_map_pooled_token_reproduces_the_score(tiny_model: QualityModel, photo: np.ndarray,
+def test_attention_map_pooled_token_reproduces_the_score(tiny_model: QualityScorer, photo: np.ndarray,
                                                          pair: int | None) -> None:
     dense = attention_quality_map(tiny_model, photo, pair=pair)
     [official] = tiny_model.score([photo])
@@ -170,7 +170,7 @@ def test_attention_map_pooled_token_reproduces_the_score(tiny_model: QualityMode
     assert 0.0 <= dense.local_scores.min() and dense.local_scores.max() <= 1.0
 
 
-def test_bad_arguments_are_rejected(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_bad_arguments_are_rejected(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     with pytest.raises(ValueError, match="unknown method"):
         explain(tiny_model, photo, method="scorecam")
     with pytest.raises(ValueError, match="unknown target"):
@@ -188,7 +188,7 @@ def test_vit_tower_goes_through_the_reshape_transform() -> None:
         vision_cfg=dict(image_size=64, patch_size=16, width=32, layers=1, head_width=16),
         text_cfg=dict(context_length=16, vocab_size=64, width=32, heads=2, layers=1),
     )
-    model = QualityModel(clip, F.normalize(torch.randn(14, 32), dim=-1), name="vit", weights_origin="test",
+    model = QualityScorer(clip, F.normalize(torch.randn(14, 32), dim=-1), name="vit", weights_origin="test",
                          device="cpu")
     image = np.random.default_rng(4).random((64, 64, 3), dtype=np.float32)
     maps, _ = cam_maps(model, model.prepare(image).tensor(), "gradcam", good_and_bad_targets(model, "similarity"))
@@ -201,7 +201,7 @@ def test_vit_tower_goes_through_the_reshape_transform() -> None:
         explain(model, image, method="attention")
 
 
-def test_one_signed_gradcam_map_gives_both_score_maps(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_one_signed_gradcam_map_gives_both_score_maps(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     """Grad-CAM is linear in the gradients and d(1 - score) = -d(score): one backward serves both maps."""
     image = tiny_model.prepare(photo).tensor()
     good, bad = good_and_bad_targets(tiny_model)

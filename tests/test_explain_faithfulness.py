@@ -14,7 +14,7 @@ from skimage import data
 from sklearn.datasets import load_sample_image
 
 from qualiclip.explain import explain
-from qualiclip import QualityModel, load_model
+from qualiclip import QualityScorer, load_model
 from qualiclip.degradations import apply_degradation
 
 QUADRANTS = ((0, 0), (0, 1), (1, 0), (1, 1))
@@ -23,7 +23,7 @@ CASES = (("chelsea", "white_noise"), ("chelsea", "gaussian_blur"), ("flower", "w
 
 
 @pytest.fixture(scope="module")
-def offline_model() -> QualityModel:
+def offline_model() -> QualityScorer:
     return load_model("qualiclip-offline")
 
 
@@ -42,7 +42,7 @@ def _paste(photo: np.ndarray, distortion: str, row: int, col: int) -> tuple[np.n
     return damaged, region
 
 
-def test_bad_map_points_at_the_damaged_quadrant(offline_model: QualityModel) -> None:
+def test_bad_map_points_at_the_damaged_quadrant(offline_model: QualityScorer) -> None:
     hits, shares = [], []
     for name, distortion in CASES:
         photo = _held_out_photo(name)

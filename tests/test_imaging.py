@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from qualiclip import ImageLoadError, QualityModel
+from qualiclip import ImageLoadError, QualityScorer
 from qualiclip import imaging
 from qualiclip.imaging import open_image, to_unit_tensor
 
@@ -106,7 +106,7 @@ def test_rgba_array_composites_on_white() -> None:
     assert torch.all(to_unit_tensor(array) == 1.0)
 
 
-def test_every_mode_scores(tiny_model: QualityModel, rgb: Image.Image) -> None:
+def test_every_mode_scores(tiny_model: QualityScorer, rgb: Image.Image) -> None:
     modes = ["1", "L", "LA", "P", "RGBA", "CMYK", "I", "I;16", "F", "YCbCr"]
     results = tiny_model.score([rgb.convert(mode) if mode != "I;16" else
                                 Image.fromarray(np.asarray(rgb.convert("L"), dtype=np.uint16) * 257)

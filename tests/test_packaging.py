@@ -20,8 +20,8 @@ from qualiclip.studio import EXAMPLES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = EXAMPLES_DIR / "coffee.jpg"
-#: What ``pip install .`` needs from the checkout: the project file and the one package.
-SOURCES = ("pyproject.toml", "README.md", "qualiclip")
+#: What ``pip install .`` needs from the checkout: the project file, its readme and licence, and the one package.
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "qualiclip")
 #: Top-level modules only the extras bring (app, train, scale, test).
 EXTRAS_ONLY = ("gradio", "gradio_client", "pytorch_grad_cam", "pandas", "matplotlib", "skimage", "sklearn",
                "ray", "pyarrow", "playwright", "pytest")
@@ -75,6 +75,21 @@ def test_installed_packages_and_data_come_from_the_install(installed: Path, tmp_
     assert all(Path(file).is_relative_to(installed) for file in files), files
     assert card and config
     assert (installed / "bin" / "qualiclip-studio").is_file()
+
+
+@pytest.mark.slow
+def test_the_installed_distribution_has_the_licence_and_the_version(installed: Path, tmp_path: Path) -> None:
+    """The wheel ships LICENSE (pyproject's license-files) and its version is qualiclip.__version__."""
+    import qualiclip
+
+    script = ("import importlib.metadata as m, json, qualiclip; d = m.distribution('qualiclip-studio'); "
+              "print(json.dumps([d.version, qualiclip.__version__, d.metadata['License-Expression'], "
+              "[str(f) for f in d.files if f.name == 'LICENSE'], d.read_text('licenses/LICENSE')[:11]]))")
+    out = subprocess.run([str(installed / "bin" / "python"), "-c", script], cwd=tmp_path, env=_clean_env(),
+                         capture_output=True, text=True, check=True).stdout
+    version, attribute, expression, files, text = json.loads(out)
+    assert version == attribute == qualiclip.__version__ and expression == "MIT"
+    assert files and text == "MIT License"
 
 
 def test_library_and_score_command_need_no_extra(tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ from qualiclip.architecture import TINY_ARCH, tokenizer
 from qualiclip.cli import main
 from qualiclip.formula import interleave_pairs
 from qualiclip.imaging import normalize
-from qualiclip.model_registry import MODELS, load_clip
+from qualiclip.loading import load_clip
+from qualiclip.model_registry import MODELS
 from qualiclip.prompt_learner import PromptLearner, write_prompt_learner
 from qualiclip.prompts import PROMPT_PAIRS
 from qualiclip.tiny import make_random_prompt_learner

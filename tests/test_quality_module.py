@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from qualiclip import QualityModel, load_model, prepare
+from qualiclip import QualityScorer, load_model, prepare
 from qualiclip.imaging import normalize
 from qualiclip.quality_module import QualityModule
 
@@ -17,7 +17,7 @@ def _normalised(*images: np.ndarray) -> torch.Tensor:
     return normalize(torch.stack([prepare(image).pixels for image in images]))
 
 
-def test_module_scores_equal_score(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_module_scores_equal_score(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     module = tiny_model.as_module()
     assert isinstance(module, torch.nn.Module) and module is tiny_model.as_module()
     other = np.ascontiguousarray(photo[::-1, ::-1])
@@ -29,7 +29,7 @@ def test_module_scores_equal_score(tiny_model: QualityModel, photo: np.ndarray) 
     assert abs(expected[0] - expected[1]) > 1e-4, "two different images, two different scores"
 
 
-def test_any_resolution(tiny_model: QualityModel) -> None:
+def test_any_resolution(tiny_model: QualityScorer) -> None:
     rng = np.random.default_rng(0)
     for height, width in ((32, 32), (70, 41), (96, 160)):
         image = rng.random((height, width, 3), dtype=np.float32)
@@ -77,7 +77,7 @@ def test_gradients_reach_the_input_only_and_batchnorm_stays_in_eval(tiny_checkpo
     assert all(p.grad is None and not p.requires_grad for p in module.parameters()), "CLIP stays frozen"
 
 
-def test_score_uses_the_module_formula(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_score_uses_the_module_formula(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     """The module and the model share one logit multiplier and one set of prompt features."""
     module = tiny_model.as_module()
     assert module.logit_scale == tiny_model.logit_scale

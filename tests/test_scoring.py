@@ -8,7 +8,7 @@ import pytest
 import torch
 from open_clip.modified_resnet import AttentionPool2d
 
-from qualiclip import PROMPT_PAIRS, ImageLoadError, QualityModel, quality_from_features
+from qualiclip import PROMPT_PAIRS, ImageLoadError, QualityScorer, quality_from_features
 from qualiclip.architecture import TINY_ARCH, NativeResolutionAttentionPool, build_clip
 
 
@@ -55,7 +55,7 @@ def test_pool_accepts_any_resolution() -> None:
 
 
 @pytest.mark.parametrize("size", [(33, 517), (1000, 40), (32, 32), (517, 33)])
-def test_odd_sizes_give_finite_scores_in_unit_range(tiny_model: QualityModel, size: tuple[int, int]) -> None:
+def test_odd_sizes_give_finite_scores_in_unit_range(tiny_model: QualityScorer, size: tuple[int, int]) -> None:
     rng = np.random.default_rng(1)
     [result] = tiny_model.score([rng.random((*size, 3), dtype=np.float32)])
     assert 0.0 <= result.score <= 1.0 and math.isfinite(result.score)
@@ -63,11 +63,11 @@ def test_odd_sizes_give_finite_scores_in_unit_range(tiny_model: QualityModel, si
     assert result.score == pytest.approx(float(np.mean(result.pair_probabilities)), abs=1e-6)
 
 
-def test_native_resolution_is_kept(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_native_resolution_is_kept(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     assert tuple(tiny_model.prepare(photo).tensor().shape) == (3, *photo.shape[:2])
 
 
-def test_batched_equals_one_by_one(tiny_model: QualityModel, photo: np.ndarray) -> None:
+def test_batched_equals_one_by_one(tiny_model: QualityScorer, photo: np.ndarray) -> None:
     rng = np.random.default_rng(2)
     images = [photo, np.ascontiguousarray(photo[::-1]), rng.random(photo.shape, dtype=np.float32),
               rng.random((64, 80, 3), dtype=np.float32), np.ascontiguousarray(photo[:, ::-1])]
@@ -94,7 +94,7 @@ def test_max_side_caps_longer_side_keeping_aspect(tiny_checkpoint, photo: np.nda
     assert tuple(model.prepare(small).tensor().shape) == (3, 40, 60), "never upscales"
 
 
-def test_errors_keep_scores_the_good_inputs_and_keeps_the_error_in_place(tiny_model: QualityModel,
+def test_errors_keep_scores_the_good_inputs_and_keeps_the_error_in_place(tiny_model: QualityScorer,
                                                                          photo: np.ndarray) -> None:
     import io
 
@@ -116,7 +116,7 @@ def test_errors_keep_scores_the_good_inputs_and_keeps_the_error_in_place(tiny_mo
     assert tiny_model.score([corrupt, corrupt], errors="keep")[1].args == error.args
 
 
-def test_errors_raise_is_the_default_and_other_policies_are_refused(tiny_model: QualityModel,
+def test_errors_raise_is_the_default_and_other_policies_are_refused(tiny_model: QualityScorer,
                                                                     photo: np.ndarray) -> None:
     from qualiclip import ImageLoadError
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from qualiclip import QualiCLIPError, QualityModel
+from qualiclip import QualiCLIPError, QualityScorer
 from qualiclip.evaluation.synthetic import TypeSummary, write_summary_csv
 from qualiclip.tables import CsvWriter, check_writable, escape_cell, read_rows, unescape_cell
 
@@ -56,7 +56,7 @@ def test_synthetic_summary_keeps_negative_spearman_numeric(tmp_path: Path) -> No
     assert cells[2] == ["overall", "-0.8", "0.25", "3"]
 
 
-def test_studio_batch_csv_escapes_file_names_and_errors(tiny_model: QualityModel, tmp_path: Path,
+def test_studio_batch_csv_escapes_file_names_and_errors(tiny_model: QualityScorer, tmp_path: Path,
                                                         photo: np.ndarray) -> None:
     from qualiclip.studio.batch import score_table, write_csv
 

@@ -19,7 +19,8 @@ from qualiclip.cli import main
 from qualiclip.degradations import CompositionConfig
 from qualiclip.errors import CheckpointError
 from qualiclip.training import TrainConfig, Trainer, calibrate_logit_scale, train
-from qualiclip.training.cli import add_train_parser, config_from_args
+from qualiclip.training.cli import add_train_parser
+from qualiclip.training.command import config_from_args
 from qualiclip.training.data import StepBatches, degraded_crop_pair, load_for_crops, overlapping_boxes, rescaled
 from qualiclip.training.losses import (
     consistency_loss,
@@ -27,7 +28,7 @@ from qualiclip.training.losses import (
     positive_ranking_loss,
     qualiclip_loss,
 )
-from qualiclip.training.trainer import restore_rng_states, rng_states
+from qualiclip.training.rng_state import restore_rng_states, rng_states
 
 MARGIN_C, MARGIN_R = 0.025, 0.05
 #: A random tiny model ranks blur levels backwards and noise levels forwards: on average about chance.
@@ -313,3 +314,20 @@ def test_train_cli_from_scratch_with_compact_text_tower(photo_dirs, tmp_path) ->
     model = load_model(weights=out / "model.pth")
     assert model.clip.token_embedding.weight.dtype == torch.float32
     assert TrainConfig.from_json(out / "config.json").half_text_tower is True
+
+
+def test_the_trainer_passes_every_setting_by_name() -> None:
+    """The data and loss settings reach StepBatches and qualiclip_loss through TrainConfig.values_for, by
+    parameter name: every keyword-only parameter of theirs (but the per-rank slots) is a config field."""
+    import inspect
+
+    from qualiclip.training.data import StepBatches
+    from qualiclip.training.losses import qualiclip_loss
+
+    config = TrainConfig(batch_size=3, margin_ranking=0.2, flip=True)
+    for target, not_fields in ((StepBatches, {"slots"}), (qualiclip_loss, set())):
+        keywords = {p.name for p in inspect.signature(target).parameters.values() if p.kind is p.KEYWORD_ONLY}
+        values = config.values_for(target)
+        assert set(values) == keywords - not_fields, target
+        assert all(values[name] == getattr(config, name) for name in values)
+    assert config.values_for(StepBatches)["flip"] is True and config.values_for(qualiclip_loss)["margin_ranking"] == 0.2

@@ -5,7 +5,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 from ..files import score_files
-from ..scoring import QualityModel
+from ..scoring import QualityScorer
 from .rows import rows_table
 from .sources import prepare_entry
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-def score_locally(model: QualityModel, entries: Sequence[str], batch_size: int) -> Iterator[pa.Table]:
+def score_locally(model: QualityScorer, entries: Sequence[str], batch_size: int) -> Iterator[pa.Table]:
     """Rows for ``entries``, one table per ``batch_size`` entries, in order (see :func:`score_files`)."""
     outcomes = score_files(model, entries, batch_size, load=partial(prepare_entry, max_side=model.max_side))
     batch = []

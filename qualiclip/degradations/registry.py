@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
+from ..defaults import MAX_LEVEL
 from . import blur, brightness, color, compression, noise, sharpness_contrast, spatial
 from ._arrays import to_working_array
 
@@ -25,7 +26,6 @@ Image = TypeVar("Image")  # numpy.ndarray or torch.Tensor, float HxWx3 in [0, 1]
 Kernel = Callable[[np.ndarray, float, np.random.Generator], np.ndarray]
 RngLike = np.random.Generator | int | Sequence[int] | None
 
-MAX_LEVEL = 5
 #: Every level a type has: 0 (the pristine image) to ``MAX_LEVEL``.
 ALL_LEVELS = tuple(range(MAX_LEVEL + 1))
 

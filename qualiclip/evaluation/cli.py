@@ -3,23 +3,14 @@
     python -m qualiclip eval-synthetic FOLDER [--model M ...] [--weights-for NAME=PATH ...] [--csv OUT]
         [--scores LEVELS.csv] [--plot PNG] [--types T ...]
     python -m qualiclip eval --weights W --images DIR --mos CSV [--image-col C --mos-col C] [--out scores.csv]
+
+The parsers only (no torch, for ``--help``); the commands run in :mod:`.commands`.
 """
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-from typing import TextIO
 
-from ..errors import QualiCLIPError
-from ..files import find_images
-from ..imaging import prepare
-from ..model_options import add_model_options, model_from_options, models_from_options
-from ..optional import import_optional
-from ..tables import check_writable
-from .comparison import format_comparison, score_models, write_comparison_csv
-from .mos import correlate, read_mos_table, score_mos_dataset
-from .synthetic import format_table, summarize, write_summary_csv
+from ..model_options import add_model_options
 
 
 def add_eval_parsers(commands: argparse._SubParsersAction) -> None:
@@ -32,9 +23,9 @@ def add_eval_parsers(commands: argparse._SubParsersAction) -> None:
                                             "a rerun skips the rows already there")
     synthetic.add_argument("--plot", help="PNG of each model's mean score (+-1 std) against the level, per type")
     synthetic.add_argument("--types", nargs="+", help="distortion types (default: every monotone type)")
-    synthetic.add_argument("--seed", type=int, default=0)
+    synthetic.add_argument("--seed", type=int, default=0, help="seed of the random distortion parameters (default: 0)")
     add_model_options(synthetic, several=True)
-    synthetic.set_defaults(handler=run_eval_synthetic)
+    synthetic.set_defaults(handler="qualiclip.evaluation.commands:run_eval_synthetic")
 
     mos = commands.add_parser("eval", help="SRCC/PLCC against a MOS table (KonIQ, CLIVE, SPAQ layouts)")
     mos.add_argument("--images", required=True, help="folder holding the dataset's images")
@@ -44,66 +35,4 @@ def add_eval_parsers(commands: argparse._SubParsersAction) -> None:
     mos.add_argument("--out", default="scores.csv", help="scores CSV, appended to and resumed (default scores.csv)")
     mos.add_argument("--plot", help="scatter plot PNG (default: next to --out)")
     add_model_options(mos)
-    mos.set_defaults(handler=run_eval_mos)
-
-
-def run_eval_synthetic(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """The ``eval-synthetic`` sub-command; returns the exit status (Ctrl-C: see :func:`qualiclip.cli.main`)."""
-    out, err = out or sys.stdout, err or sys.stderr
-    try:
-        for output in (args.csv, args.scores, args.plot):
-            if output:
-                check_writable(output)
-        found = find_images([args.folder])
-        for line in found.notices():
-            print(line, file=err)
-        if not found.images:
-            raise ValueError(f"no images in {args.folder}")
-        models = models_from_options(args)
-        for name, model in models.items():
-            print(f"model: {model.description}" if name == model.name else f"model {name}: {model.description}",
-                  file=err)
-        images = {str(p.relative_to(args.folder)): prepare(p, args.max_side) for p in found.images}
-        records = score_models(models, images, args.types, args.seed, args.scores, progress=True)
-    except (QualiCLIPError, ValueError, KeyError) as error:
-        print(f"error: {error}", file=err)
-        return 2
-    summaries = {name: summarize(table) for name, table in records.items()}
-    if len(summaries) == 1:
-        [table] = summaries.values()
-        print(format_table(table), file=out)
-        if args.csv:
-            write_summary_csv(args.csv, table)
-    else:
-        for name, table in summaries.items():
-            print(f"{name}\n{format_table(table)}\n", file=out)
-        print(f"combined\n{format_comparison(summaries)}", file=out)
-        if args.csv:
-            write_comparison_csv(args.csv, summaries)
-    if args.plot:
-        import_optional("qualiclip.evaluation.plots", "train").plot_level_curves(records, args.plot)
-    return 0
-
-
-def run_eval_mos(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """The ``eval`` sub-command; returns the exit status (Ctrl-C: see :func:`qualiclip.cli.main`)."""
-    out, err = out or sys.stdout, err or sys.stderr
-    plot = Path(args.plot or Path(args.out).with_suffix(".png"))
-    try:
-        table = read_mos_table(args.mos, args.image_col, args.mos_col)
-        check_writable(args.out)
-        check_writable(plot)
-        plots = import_optional("qualiclip.evaluation.plots", "train")
-        model = model_from_options(args)
-        print(f"model: {model.description}", file=err)
-        rows = score_mos_dataset(model, table, args.images, args.out, batch_size=args.batch_size)
-        report = correlate(rows)
-    except (QualiCLIPError, ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=err)
-        return 2
-    mos, scores = zip(*rows.values())
-    plots.plot_mos_scatter(scores, mos, report, plot, title=Path(args.mos).stem)
-    print(f"images {report.count}  SRCC {report.srcc:.4f}  PLCC {report.plcc:.4f}  "
-          f"PLCC (logistic) {report.plcc_logistic:.4f}", file=out)
-    print(f"scores: {args.out}  plot: {plot}", file=err)
-    return 0
+    mos.set_defaults(handler="qualiclip.evaluation.commands:run_eval_mos")

@@ -114,7 +114,7 @@ def score_mos_dataset(model, table: Sequence[tuple[str, float]], images_dir: str
                       batch_size: int = 8, progress: bool = True) -> dict[str, tuple[float, float]]:
     """Score the table's images not yet in ``out_csv``, appending rows as they come; return all rows.
 
-    ``model`` is a :class:`~qualiclip.scoring.QualityModel` (``prepare`` + ``score``); unreadable or
+    ``model`` is a :class:`~qualiclip.scoring.QualityScorer` (``prepare`` + ``score``); unreadable or
     missing images are reported and left out. Ctrl-C raises :class:`~qualiclip.errors.Interrupted`
     saying how many were scored; their rows stay in ``out_csv`` for the next run.
     """

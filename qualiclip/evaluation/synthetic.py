@@ -29,7 +29,7 @@ from .metrics import pairwise_accuracy, srcc
 
 
 class Scorer(Protocol):
-    """What evaluation needs from a model (``QualityModel`` satisfies it)."""
+    """What evaluation needs from a model (``QualityScorer`` satisfies it)."""
 
     def score(self, images: Sequence[torch.Tensor], batch_size: int = 8) -> list[QualityScore]: ...
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from qualiclip import QualityModel, quality_from_features
+from qualiclip import QualityScorer, quality_from_features
 from qualiclip.architecture import NativeResolutionAttentionPool
 from qualiclip.imaging import ImageInput, PreparedImage
 
@@ -37,11 +37,11 @@ class AttentionQualityMap:
     values: np.ndarray
 
 
-def attention_quality_map(model: QualityModel, image: ImageInput | PreparedImage, pair: int | None = None,
+def attention_quality_map(model: QualityScorer, image: ImageInput | PreparedImage, pair: int | None = None,
                           trunk: torch.Tensor | None = None) -> AttentionQualityMap:
     """Dense quality map of ``image`` (after ``model.prepare``, so at the size actually scored).
 
-    ``trunk``: :meth:`QualityModel.trunk` of the prepared image, when the caller already has it.
+    ``trunk``: :meth:`QualityScorer.trunk` of the prepared image, when the caller already has it.
     """
     check_pair(model, pair)
     pool = getattr(model.clip.visual, "attnpool", None)

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import torch
 
-from qualiclip import QualityModel, quality_from_features
+from qualiclip import QualityScorer, quality_from_features
 from qualiclip.imaging import ImageInput, PreparedImage, to_uint8_rgb
 
 from .attention_map import attention_quality_map
@@ -18,7 +18,7 @@ from .targets import TARGET_KINDS, good_and_bad_targets
 METHODS = (*CAM_METHODS, "attention")
 
 
-def explain(model: QualityModel, image: ImageInput | PreparedImage, method: str = "gradcam", target: str = "score",
+def explain(model: QualityScorer, image: ImageInput | PreparedImage, method: str = "gradcam", target: str = "score",
             pair: int | None = None, alpha: float = 0.5, colormap: int = cv2.COLORMAP_JET,
             trunk: torch.Tensor | None = None) -> QualityExplanation:
     """Explain ``model``'s score of ``image`` with two maps: what pulls it towards good / bad.
@@ -29,7 +29,7 @@ def explain(model: QualityModel, image: ImageInput | PreparedImage, method: str 
     ``target`` (CAM methods): ``"score"`` or ``"similarity"``, see :mod:`qualiclip.explain.targets`;
     ``pair``: one antonym pair's index, or None for all pairs. The image is prepared as for
     scoring (``model.max_side`` applies; a :class:`PreparedImage` is used as it is), and every map
-    matches that scored image. ``trunk``: :meth:`QualityModel.trunk` of that prepared image, when
+    matches that scored image. ``trunk``: :meth:`QualityScorer.trunk` of that prepared image, when
     the caller already computed it (e.g. to score it): the maps then cost no trunk pass.
 
     Thread-safe without a lock: each call hooks a private frozen copy of the tower's modules,

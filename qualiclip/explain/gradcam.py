@@ -17,7 +17,7 @@ from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.base_cam import BaseCAM
 from torch import nn
 
-from qualiclip import QualityModel
+from qualiclip import QualityScorer
 
 from .targets import Target
 from .towers import PoolHead, ReshapeTransform, TowerHead, autograd_on, frozen_copy, pool_input, tower_target_layer
@@ -62,7 +62,7 @@ _SIGNED_CAMS = {name: type(f"Signed{cls.__name__}", (RawMapsMixin, cls), {"keep_
                 for name, cls in CAM_METHODS.items() if name in GRADIENT_LINEAR}
 
 
-def cam_maps(model: QualityModel, image: torch.Tensor, method: str, targets: Sequence[Target], *,
+def cam_maps(model: QualityScorer, image: torch.Tensor, method: str, targets: Sequence[Target], *,
              fast: bool = True, trunk: torch.Tensor | None = None,
              signed: bool = False) -> tuple[np.ndarray, torch.Tensor]:
     """Raw maps (T, h, w) >= 0 for each target, and the (T, D) embeddings they were computed from.
@@ -72,7 +72,7 @@ def cam_maps(model: QualityModel, image: torch.Tensor, method: str, targets: Seq
 
     ``image`` is one prepared (3, H, W) image (``model.prepare(...).pixels``, not modified); the T
     targets share one batched forward/backward. ``fast`` uses the pool-only path where the tower has
-    an attention pool, starting from ``trunk`` (:meth:`QualityModel.trunk` of ``image``) when given.
+    an attention pool, starting from ``trunk`` (:meth:`QualityScorer.trunk` of ``image``) when given.
     """
     if method not in CAM_METHODS:
         raise ValueError(f"unknown CAM method {method!r}; choose from {', '.join(CAM_METHODS)}")
@@ -89,7 +89,7 @@ def cam_maps(model: QualityModel, image: torch.Tensor, method: str, targets: Seq
                     transform)
 
 
-def _run_cam(model: QualityModel, head: nn.Module, layer: nn.Module, inputs: torch.Tensor, cam_class: type[BaseCAM],
+def _run_cam(model: QualityScorer, head: nn.Module, layer: nn.Module, inputs: torch.Tensor, cam_class: type[BaseCAM],
              targets: Sequence[Target], transform: ReshapeTransform | None) -> tuple[np.ndarray, torch.Tensor]:
     """One CAM call on ``head``: a batch of len(targets) copies of ``inputs``, one target each."""
     cam = cam_class(head, [layer], reshape_transform=transform)

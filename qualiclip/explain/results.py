@@ -28,7 +28,7 @@ class Heatmap:
 class QualityExplanation:
     """Why an image got its score: what pulls it towards "good" and what pulls it towards "bad"."""
 
-    #: The model's QualiCLIP score of the scored image (same value as ``QualityModel.score``).
+    #: The model's QualiCLIP score of the scored image (same value as ``QualityScorer.score``).
     score: float
     #: Method name, see ``qualiclip.explain.METHODS``.
     method: str

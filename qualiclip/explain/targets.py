@@ -15,7 +15,7 @@ from typing import Protocol, Sequence
 
 import torch
 
-from qualiclip import QualityModel, quality_from_features
+from qualiclip import QualityScorer, quality_from_features
 from qualiclip.formula import NEGATIVE, POSITIVE, prompt_row
 
 TARGET_KINDS = ("score", "similarity")
@@ -43,7 +43,7 @@ class PromptSimilarity:
 class ScoreTarget:
     """The QualiCLIP score (or one pair's positive probability), or 1 minus it when ``towards_bad``."""
 
-    def __init__(self, model: QualityModel, pair: int | None, towards_bad: bool, label: str) -> None:
+    def __init__(self, model: QualityScorer, pair: int | None, towards_bad: bool, label: str) -> None:
         self.prompt_features = model.prompt_features
         self.logit_scale = model.logit_scale
         self.pair = pair
@@ -56,7 +56,7 @@ class ScoreTarget:
         return 1.0 - value if self.towards_bad else value
 
 
-def good_and_bad_targets(model: QualityModel, kind: str = "score",
+def good_and_bad_targets(model: QualityScorer, kind: str = "score",
                          pair: int | None = None) -> tuple[Target, Target]:
     """The (towards "good", towards "bad") targets of ``kind`` for one pair or all pairs."""
     check_pair(model, pair)
@@ -74,13 +74,13 @@ def good_and_bad_targets(model: QualityModel, kind: str = "score",
     raise ValueError(f"unknown target kind {kind!r}; choose from {', '.join(TARGET_KINDS)}")
 
 
-def check_pair(model: QualityModel, pair: int | None) -> None:
+def check_pair(model: QualityScorer, pair: int | None) -> None:
     """Reject a pair index the model does not have."""
     if pair is not None and not 0 <= pair < len(model.prompt_pairs):
         raise ValueError(f"pair must be None or 0..{len(model.prompt_pairs) - 1}, got {pair}")
 
 
-def _similarity_label(model: QualityModel, pair: int | None, side: int) -> str:
+def _similarity_label(model: QualityScorer, pair: int | None, side: int) -> str:
     if pair is None:
         return f"similar to the {('positive', 'negative')[side]} prompts"
     return f'similar to "{model.prompt_pairs[pair][side]}"'

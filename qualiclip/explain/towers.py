@@ -18,7 +18,7 @@ from open_clip.modified_resnet import ModifiedResNet
 from open_clip.transformer import VisionTransformer
 from torch import nn
 
-from qualiclip import QualityModel
+from qualiclip import QualityScorer
 
 ReshapeTransform = Callable[[torch.Tensor], torch.Tensor]
 
@@ -37,10 +37,10 @@ def autograd_on() -> Iterator[None]:
         yield
 
 
-def pool_input(model: QualityModel, image: torch.Tensor, trunk: torch.Tensor | None = None) -> torch.Tensor:
+def pool_input(model: QualityScorer, image: torch.Tensor, trunk: torch.Tensor | None = None) -> torch.Tensor:
     """(1, C, h, w) trunk features (stem + layer1..4) of one prepared (3, H, W) image.
 
-    Computed once without autograd (or taken from ``trunk``, :meth:`QualityModel.trunk`'s output for
+    Computed once without autograd (or taken from ``trunk``, :meth:`QualityScorer.trunk`'s output for
     this image), then cloned out of inference mode so that autograd may use it as a leaf:
     everything after it (the attention pool) is cheap to differentiate.
     """

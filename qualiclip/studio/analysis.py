@@ -17,30 +17,29 @@ from dataclasses import dataclass
 
 import torch
 
-from qualiclip import PreparedImage, QualityModel
+from qualiclip import PreparedImage, QualityScorer
+from qualiclip.scoring import BatchScores
 from qualiclip.imaging import ImageInput
 
 #: Records kept per cache: one upload's callbacks run back to back; a few sessions interleave.
 CACHED_ANALYSES = 4
 _HASH_CHUNK = 1 << 20
 
-Scores = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
-
 
 @dataclass(frozen=True)
 class Analysis:
-    """An image as scored: prepared pixels, the tower's trunk features (1, C, h, w) and the score triple."""
+    """An image as scored: prepared pixels, the tower's trunk features (1, C, h, w) and its scores."""
 
     image: PreparedImage
     trunk: torch.Tensor
-    scores: Scores
+    scores: BatchScores
 
     @property
     def score(self) -> float:
-        return float(self.scores[0][0])
+        return float(self.scores.scores[0])
 
 
-def analyse(model: QualityModel, image: ImageInput | PreparedImage) -> Analysis:
+def analyse(model: QualityScorer, image: ImageInput | PreparedImage) -> Analysis:
     """Prepare ``image`` for ``model``, run the trunk once and score it from there."""
     prepared = model.prepare(image)
     trunk = model.trunk(prepared.pixels[None])
@@ -59,7 +58,7 @@ def file_digest(path: str | os.PathLike) -> str:
 class AnalysisCache:
     """The last few :class:`Analysis` records of one model, keyed by file content (thread-safe)."""
 
-    def __init__(self, model: QualityModel, size: int = CACHED_ANALYSES) -> None:
+    def __init__(self, model: QualityScorer, size: int = CACHED_ANALYSES) -> None:
         self.model, self.size = model, size
         self._records: OrderedDict[str, Analysis] = OrderedDict()
         self._lock = threading.Lock()

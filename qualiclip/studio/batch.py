@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import pandas as pd
 from PIL import Image
 
-from qualiclip import QualiCLIPError, QualityModel
+from qualiclip import QualiCLIPError, QualityScorer
 from qualiclip.files import score_files
 from qualiclip.imaging import decode
 from qualiclip.prompts import PromptPair
@@ -65,7 +65,7 @@ def thumbnail_markdown(path: Path) -> str:
     return f"![{path.name}](data:image/jpeg;base64,{base64.b64encode(buffer.getvalue()).decode()})"
 
 
-def score_table(model: QualityModel, paths: Sequence[Path],
+def score_table(model: QualityScorer, paths: Sequence[Path],
                 on_file: Callable[[int], None] = lambda done: None) -> pd.DataFrame:
     """One row per file in input order; ``on_file(done)`` is called after each file (progress)."""
     rows = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from qualiclip import MODELS, QualityModel, quality_from_features
+from qualiclip import MODELS, QualityScorer, quality_from_features
 from qualiclip.prompts import PromptPair
 
 from .analysis import Analysis
@@ -56,7 +56,7 @@ def refusal(studio: Studio) -> str | None:
     return f"{spec.title} cannot score prompt pairs of your own. {spec.no_custom_prompts}"
 
 
-def score_pairs(model: QualityModel, analysis: Analysis, pairs: Sequence[PromptPair]) -> tuple[float, list[float]]:
+def score_pairs(model: QualityScorer, analysis: Analysis, pairs: Sequence[PromptPair]) -> tuple[float, list[float]]:
     """The analysed image's score with ``pairs`` instead of the model's own, and P(positive) per pair."""
     features = model.image_features(analysis.trunk)
     scores, probabilities = quality_from_features(features, model.encode_pairs(pairs), model.logit_scale)

@@ -11,7 +11,7 @@ import numpy as np
 
 import qualiclip.explain
 from qualiclip.explain import NO_EVIDENCE, Heatmap, blend
-from qualiclip import QualityModel
+from qualiclip import QualityScorer
 
 from .analysis import Analysis
 from .views import for_display
@@ -40,7 +40,7 @@ class Maps:
         return tuple(for_display(picture) for picture in pictures)  # type: ignore[return-value]
 
 
-def compute_maps(model: QualityModel, analysis: Analysis, method: str, pair: int) -> Maps:
+def compute_maps(model: QualityScorer, analysis: Analysis, method: str, pair: int) -> Maps:
     """Run :func:`qualiclip.explain.explain` from the analysis's trunk (thread-safe) for one pair or all.
 
     (``qualiclip.explain.explain`` is looked up here, at the first heatmap, so the app starts without importing

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from qualiclip import MODELS, CheckpointError, QualiCLIPError, QualityModel, WeightsUnavailableError, load_model
+from qualiclip import MODELS, CheckpointError, QualiCLIPError, QualityScorer, WeightsUnavailableError, load_model
 from qualiclip.scoring import default_device
 
 from .gpu import on_zero_gpu
@@ -52,8 +52,8 @@ class ModelSlot:
     resolved already; one made with ``load`` calls it on the first :meth:`resolve`.
     """
 
-    def __init__(self, key: str, title: str, model: QualityModel | None = None, reason: str | None = None,
-                 detail: str | None = None, load: Callable[[], QualityModel] | None = None) -> None:
+    def __init__(self, key: str, title: str, model: QualityScorer | None = None, reason: str | None = None,
+                 detail: str | None = None, load: Callable[[], QualityScorer] | None = None) -> None:
         self.key, self.title = key, title
         self.model, self.reason, self.detail = model, reason, detail
         self._load = load
@@ -81,7 +81,7 @@ class ModelSlot:
 class Studio:
     """The model every tab uses, the banner explaining it, and the slots of the models compared side by side."""
 
-    primary: QualityModel
+    primary: QualityScorer
     banner: str
     slots: tuple[ModelSlot, ...]
 

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from qualiclip import QualityModel
+from qualiclip import QualityScorer
+from qualiclip.scoring import BatchScores
 from qualiclip.degradations import ALL_LEVELS, DEGRADATIONS, GROUP_LABELS, GROUPS, apply_degradation, degraded_series
 from qualiclip.evaluation.metrics import srcc
 from qualiclip.imaging import to_chw
@@ -27,8 +28,6 @@ MONOTONE_TOLERANCE = 1e-3
 SWEEP_COLUMNS = ["model", "label", *(f"L{level}" for level in ALL_LEVELS), "spearman", "monotone", "type"]
 #: Decimals of the scores a sweep table shows (its Spearman and monotone flag are of those values).
 SWEEP_DECIMALS = 4
-
-Scores = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def degradation_choices() -> list[tuple[str, str]]:
@@ -52,12 +51,12 @@ def level_batch(image: np.ndarray, name: str, levels: Sequence[int] = ALL_LEVELS
     return to_chw(np.stack(degraded_series(image, name, levels, SEED)))
 
 
-def score_levels(model: QualityModel, image: np.ndarray, name: str, levels: Sequence[int] = ALL_LEVELS) -> Scores:
+def score_levels(model: QualityScorer, image: np.ndarray, name: str, levels: Sequence[int] = ALL_LEVELS) -> BatchScores:
     """Scores, pair probabilities and similarities of ``image`` at each level, in one forward pass."""
     return model.score_batch(level_batch(image, name, levels))
 
 
-def preview(model: QualityModel, analysis: Analysis, name: str, level: int) -> tuple[np.ndarray, float, float]:
+def preview(model: QualityScorer, analysis: Analysis, name: str, level: int) -> tuple[np.ndarray, float, float]:
     """The analysed image at ``level`` of ``name``, the original's score and the degraded image's score.
 
     The image is degraded once; the original's score is the analysis's, so this costs one forward
@@ -75,7 +74,7 @@ def falls_monotonically(scores: Sequence[float], tolerance: float = MONOTONE_TOL
     return all(later <= earlier + tolerance for earlier, later in zip(scores, scores[1:]))
 
 
-def sweep(models: Mapping[str, QualityModel], image: np.ndarray, names: Iterable[str],
+def sweep(models: Mapping[str, QualityScorer], image: np.ndarray, names: Iterable[str],
           on_type: Callable[[int, str], None] = lambda index, name: None) -> pd.DataFrame:
     """One row per model and type: ``model`` (its name in ``models``), ``label``, ``L0``..``L5`` scores,
     ``spearman`` (Spearman of level and score), ``monotone`` (score falls) and ``type`` (name).

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from qualiclip.imaging import PreparedImage
+from qualiclip.imaging import PreparedImage, downscale_reason
 from qualiclip.prompts import PromptPair
 
 #: (upper bound, label): a score below the bound gets the label. QualiCLIP scores are relative
@@ -64,7 +64,7 @@ def scale_notice(image: PreparedImage) -> str:
     frames = f" The file has {image.frames} frames; the first one was scored." if image.frames > 1 else ""
     if not image.downscaled:
         return f"Scored at full resolution, {w}x{h} px.{frames}"
-    return f"Downscaled from {ow}x{oh} to {w}x{h} px for scoring (longer side capped for speed).{frames}"
+    return f"Downscaled from {ow}x{oh} to {w}x{h} px for scoring ({downscale_reason(image.original_size, image.size)}).{frames}"
 
 
 def pair_name(pair: PromptPair) -> str:

@@ -6,12 +6,15 @@ field can be overridden from the command line (``--field-name``) or a JSON file.
 """
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Callable
 
-from ..architecture import TINY_ARCH
-from ..degradations import MAX_LEVEL
+from ..defaults import MAX_LEVEL, TINY_ARCH
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("cosine", "constant")
@@ -34,9 +37,11 @@ class TrainConfig:
     init: str = "tiny"
     #: open_clip architecture built for ``init="tiny"``.
     arch: str = TINY_ARCH
+    #: Optimiser steps in the run.
     steps: int = 2000
     #: Pristine images per step; each gives 2 crops x ``num_levels`` degraded versions.
     batch_size: int = 8
+    #: Side of the square crops A and B, in pixels.
     crop_size: int = 224
     #: Minimum overlap of crops A and B along each axis, as a fraction of the crop side.
     min_overlap: float = 0.5
@@ -57,21 +62,27 @@ class TrainConfig:
     max_distortions: int = 1
     #: Distortion groups to sample from (default: all groups of ``qualiclip.degradations.GROUPS``).
     groups: list[str] | None = None
+    #: "adamw", "adam" or "sgd".
     optimizer: str = "adamw"
     #: Peak learning rate. 1e-4 suits fine-tuning; from-scratch tiny models train well with 1e-3.
     lr: float = 1e-4
+    #: Weight decay of the optimiser.
     weight_decay: float = 1e-2
     #: Momentum (SGD only).
     momentum: float = 0.9
     #: "cosine": linear warm-up then cosine decay to 0; "constant": warm-up then constant.
     schedule: str = "cosine"
+    #: Steps of linear learning-rate warm-up.
     warmup_steps: int = 100
-    #: Consistency margin m_c and ranking margin m_r (on cosine similarities).
+    #: Consistency margin m_c (on cosine similarities).
     margin_consistency: float = 0.025
+    #: Ranking margin m_r (on cosine similarities).
     margin_ranking: float = 0.05
-    #: Loss weights lambda_c, lambda_p, lambda_n.
+    #: Loss weight lambda_c of the consistency loss.
     weight_consistency: float = 1.0
+    #: Loss weight lambda_p of the positive-prompt ranking loss.
     weight_positive: float = 1.0
+    #: Loss weight lambda_n of the negative-prompt ranking loss.
     weight_negative: float = 1.0
     #: Exponential moving average of the image tower (weights and BatchNorm statistics) with this decay
     #: per step; 0 disables it. With it, evaluation, checkpoints and the final model use the average,
@@ -82,6 +93,7 @@ class TrainConfig:
     #: Prompt features: "text" (text tower), "orthogonal" (random orthonormal vectors, see
     #: :mod:`qualiclip.training.start`), "auto" (orthogonal for ``init="tiny"``, else text/checkpoint).
     prompts: str = "auto"
+    #: Seed of every random choice (crops, distortions, initial weights).
     seed: int = 0
     #: "auto": CUDA (with fp16 autocast) when available, else CPU.
     device: str = "auto"
@@ -90,6 +102,7 @@ class TrainConfig:
     threads: int = 0
     #: DataLoader worker processes preparing crops and degradations (0 = in the main process).
     workers: int = 2
+    #: Save a resumable checkpoint every this many steps.
     checkpoint_every: int = 200
     #: Held-out synthetic evaluation every this many steps (needs ``holdout``); 0 disables it.
     eval_every: int = 200
@@ -99,6 +112,7 @@ class TrainConfig:
     eval_max_side: int = 384
     #: Calibration target: this quantile of |pair logit| over held-out images maps to ``calibration_logit``.
     calibration_quantile: float = 0.95
+    #: The pair logit that quantile maps to.
     calibration_logit: float = 4.0
     #: Store the frozen text tower as float16 in the final model file (halves its size; scoring unaffected).
     half_text_tower: bool = False
@@ -136,6 +150,47 @@ class TrainConfig:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
         return path
 
+    def values_for(self, target: Callable[..., object]) -> dict[str, object]:
+        """The values of this config's fields that ``target`` takes as keyword-only parameters, by name.
+
+        ``StepBatches(paths, **config.values_for(StepBatches))``: a setting is named once, as a field
+        here and a parameter there, and never copied by hand. Parameters that are no field (e.g.
+        ``StepBatches``' ``slots``) are the caller's to pass.
+        """
+        keywords = [p.name for p in inspect.signature(target).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        names = {f.name for f in fields(self)}
+        return {name: getattr(self, name) for name in keywords if name in names}
+
     @property
     def output_dir(self) -> Path:
         return Path(self.output)
+
+
+def field_docs(cls: type = TrainConfig) -> dict[str, str]:
+    """Each field's ``#:`` comment as one line of plain text (no reST markup): the ``--help`` of its option.
+
+    Read from the source, so the comment beside a field is the one place its meaning is written.
+    """
+    lines = inspect.getsource(cls).splitlines()
+    docs: dict[str, str] = {}
+    for node in ast.parse("\n".join(lines)).body[0].body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            comment: list[str] = []
+            row = node.lineno - 2
+            while row >= 0 and lines[row].strip().startswith("#:"):
+                comment.insert(0, lines[row].strip()[2:].strip())
+                row -= 1
+            docs[node.target.id] = plain_text(" ".join(comment))
+    return docs
+
+
+def plain_text(text: str) -> str:
+    """``text`` without reST markup: ``:role:`a.b``` -> ``a.b`` (``~a.b`` -> ``b``), double backquotes -> none."""
+    text = re.sub(r":\w+:`([^`]+)`", _role_target, text)
+    return text.replace("``", "")
+
+
+def _role_target(match: re.Match) -> str:
+    target = match.group(1)
+    return target.split(".")[-1] if target.startswith("~") else target
+

@@ -10,6 +10,11 @@ Files in ``config.output``:
 - ``curves.png``: plots of both; ``model.pth``: the final, logit-scale-calibrated model;
 - ``synthetic_eval.csv``: the final model's held-out synthetic evaluation per distortion type.
 
+The other concerns live beside it: :mod:`.run_files` (where a run's files are), :mod:`.optimization`
+(optimiser and learning-rate schedule), :mod:`.rng_state` (random states for an exact resume),
+:mod:`.interrupts` (Ctrl-C between steps), :mod:`.data` (the batches), :mod:`.losses`, :mod:`.start`
+(the start point) and :mod:`.calibration`; this module is the loop, its evaluation and the final model.
+
 Only the image tower is trained; the text tower and the prompt features stay frozen. BatchNorm
 under ``batchnorm="auto"`` is frozen (eval mode, running statistics kept) when the start point is
 pretrained, because batches of a few images give poor statistics; a from-scratch model trains it.
@@ -25,16 +30,12 @@ import contextlib
 import copy
 import csv
 import math
-import random
-import signal
-import threading
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-import numpy as np
 import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -46,33 +47,20 @@ from ..evaluation.synthetic import TypeSummary, rescore, score_synthetic, summar
 from ..formula import by_pair
 from ..imaging import PreparedImage, prepare
 from ..optional import import_optional
-from ..scoring import QualityModel
+from ..scoring import QualityScorer
 from .calibration import calibrate_logit_scale
 from .config import TrainConfig
 from .data import StepBatches, list_images
 from .distributed import SINGLE, Ranks, data_parallel, rank_device, rank_slots, share_step, with_global_batchnorm
+from .interrupts import deferred_interrupt
 from .losses import LossTerms, qualiclip_loss
+from .optimization import lr_factor, make_optimizer
+from .rng_state import restore_rng_states, rng_states
+from .run_files import EVAL_COLUMNS, LOG_COLUMNS, RunFiles, truncate_csv
 from .start import load_start
 
-LOG_COLUMNS = ("step", "lr", "total", "consistency", "positive", "negative", "seconds")
-EVAL_COLUMNS = ("step", "spearman", "pairwise_accuracy", "logit_scale")
 CALIBRATION_FALLBACK_IMAGES = 4
 StepCallback = Callable[[int, LossTerms], None]
-
-
-class RunFiles:
-    """Paths of a run's files (see the module docstring)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.config = self.root / "config.json"
-        self.weights = self.root / "last.pth"
-        self.state = self.root / "train_state.pt"
-        self.log = self.root / "log.csv"
-        self.evals = self.root / "eval.csv"
-        self.plot = self.root / "curves.png"
-        self.final = self.root / "model.pth"
-        self.synthetic = self.root / "synthetic_eval.csv"
 
 
 @dataclass(frozen=True)
@@ -89,77 +77,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-def make_optimizer(params: list[nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
-    optimizer = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    return optimizer(params, lr=config.lr, weight_decay=config.weight_decay)
-
-
-def lr_factor(step: int, config: TrainConfig) -> float:
-    """Linear warm-up over ``warmup_steps``, then constant or cosine decay to 0 at ``steps``."""
-    if step < config.warmup_steps:
-        return (step + 1) / config.warmup_steps
-    if config.schedule == "constant":
-        return 1.0
-    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-    return 0.5 * (1.0 + float(np.cos(np.pi * min(1.0, progress))))
-
-
-def rng_states() -> dict[str, object]:
-    """Python, numpy and torch (CPU and CUDA) random states, as types ``weights_only`` loading accepts."""
-    name, keys, position, has_gauss, cached_gaussian = np.random.get_state()
-    states: dict[str, object] = {
-        "python": random.getstate(),
-        "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position),
-                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)},
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def restore_rng_states(states: dict[str, object]) -> None:
-    """Undo :func:`rng_states`: every generator continues where it was when the states were taken."""
-    random.setstate(states["python"])
-    numpy_state = states["numpy"]
-    np.random.set_state((numpy_state["name"], numpy_state["keys"].numpy().astype(np.uint32),
-                         numpy_state["position"], numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
-    torch.set_rng_state(states["torch"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
-
-
-@contextlib.contextmanager
-def deferred_interrupt(distributed: bool = False) -> Iterator[list[bool]]:
-    """Turn the first Ctrl-C into a flag checked between steps (a second one interrupts at once).
-
-    A step interrupted half-way (weights updated, schedule not) could not be resumed exactly.
-    With several processes, SIGTERM too (``torchrun`` forwards Ctrl-C as SIGINT and stops workers
-    with SIGTERM) and every one of them only sets the flag: a rank leaving mid-step would leave the
-    others waiting in a collective; ``torchrun`` kills workers that outstay its grace period.
-    Outside the main thread signals cannot be caught; the flag then simply stays False.
-    """
-    flag = [False]
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        if flag[0] and not distributed:
-            raise KeyboardInterrupt
-        flag[0] = True
-
-    signals = (signal.SIGINT, signal.SIGTERM) if distributed else (signal.SIGINT,)
-    previous = {signum: signal.signal(signum, handler) for signum in signals}
-    try:
-        yield flag
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 def text_tower_as_half(clip: nn.Module) -> nn.Module:
@@ -191,7 +108,7 @@ class Trainer:
             torch.set_num_threads(config.threads)
         start = load_start(config.init, config.arch, config.prompts, config.seed)
         self.arch, self.initial_scale = start.arch, start.logit_scale
-        self.model = QualityModel(start.clip, start.prompt_features, name="training", weights_origin=config.init,
+        self.model = QualityScorer(start.clip, start.prompt_features, name="training", weights_origin=config.init,
                                   arch=start.arch, logit_scale=start.logit_scale, device=self.device)
         self.clip = self.model.clip
         self.clip.requires_grad_(False)
@@ -273,27 +190,21 @@ class Trainer:
         restore_rng_states(state["rng"])
         self.step, self.elapsed = state["step"], state["elapsed"]
         for path in (self.files.log, self.files.evals) if self.ranks.is_main else ():
-            _truncate_csv(path, self.step)  # drop rows logged after the saved step
+            truncate_csv(path, self.step)  # drop rows logged after the saved step
 
     # -- loop --------------------------------------------------------------------------------------
     def loader(self) -> DataLoader:
         """This rank's share of each remaining step's batch: a pure function of (seed, step, rank)."""
         c = self.config
-        dataset = StepBatches(self.paths, seed=c.seed, batch_size=c.batch_size, crop_size=c.crop_size,
-                              num_levels=c.num_levels, max_distortions=c.max_distortions, min_overlap=c.min_overlap,
-                              groups=c.groups, include_pristine=c.include_pristine, scale_range=c.scale_range,
-                              flip=c.flip, permute_channels=c.permute_channels, slots=self.slots)
+        dataset = StepBatches(self.paths, slots=self.slots, **c.values_for(StepBatches))
         return DataLoader(dataset, batch_size=None, sampler=range(self.step, c.steps), num_workers=c.workers)
 
     def train_step(self, batch: torch.Tensor) -> LossTerms:
         """One optimisation step on a (B, 2, L, 3, S, S) batch."""
-        c = self.config
         batch = batch.to(self.device, non_blocking=True)
         features = self.model.encode(batch.flatten(0, 2), tower=self.tower)
         sims = by_pair(features @ self.model.prompt_features.T).unflatten(0, batch.shape[:3])
-        terms = qualiclip_loss(sims, margin_consistency=c.margin_consistency, margin_ranking=c.margin_ranking,
-                               weight_consistency=c.weight_consistency, weight_positive=c.weight_positive,
-                               weight_negative=c.weight_negative)
+        terms = qualiclip_loss(sims, **self.config.values_for(qualiclip_loss))
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(terms.total).backward()
         self.scaler.step(self.optimizer)
@@ -393,17 +304,6 @@ class Trainer:
         write_summary_csv(self.files.synthetic, summaries)
         self.plots.plot_training(self.files.log, self.files.evals, self.files.plot)
         return RunResult(path, scale, summaries)
-
-
-def _truncate_csv(path: Path, last_step: int) -> None:
-    """Keep the header and the rows whose ``step`` is at most ``last_step``."""
-    if not path.is_file():
-        return
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    kept = rows[:1] + [row for row in rows[1:] if int(row[0]) <= last_step]
-    with path.open("w", newline="") as handle:
-        csv.writer(handle).writerows(kept)
 
 
 def train(config: TrainConfig, resume: bool = False, on_step: StepCallback | None = None,

@@ -1,0 +1,35 @@
+"""The variants of QualiCLIP's formula (official, pyiqa) as plain data, importable without torch.
+
+The command line offers them as ``--formula`` choices and the model registry names each model's own;
+:mod:`qualiclip.formula` computes with them.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: The official code's logit scale (CLIP's trained ``logit_scale.exp()``, rounded).
+OFFICIAL_LOGIT_SCALE = 100.0
+#: pyiqa's temperature: its logits are ``exp(logit_scale) / PYIQA_TEMPERATURE`` times the cosines.
+PYIQA_TEMPERATURE = 2.0
+
+
+@dataclass(frozen=True)
+class Formula:
+    """Where a model's logit multiplier comes from, and whether CUDA runs it under fp16 autocast."""
+
+    name: str
+    #: None: the checkpoint's stored multiplier (100 in the official format); else
+    #: ``exp(CLIP's learned logit_scale) / temperature``.
+    temperature: float | None
+    fp16_autocast: bool
+
+    def logit_scale(self, stored: float, clip_log_scale: float) -> float:
+        """The multiplier of the cosines, from a checkpoint's ``stored`` one or its CLIP's log scale."""
+        return stored if self.temperature is None else math.exp(clip_log_scale) / self.temperature
+
+
+OFFICIAL_FORMULA = Formula("official", temperature=None, fp16_autocast=True)
+PYIQA_FORMULA = Formula("pyiqa", temperature=PYIQA_TEMPERATURE, fp16_autocast=False)
+#: The formulas by name (``--formula``, ``load_model(formula=...)``).
+FORMULAS: dict[str, Formula] = {formula.name: formula for formula in (OFFICIAL_FORMULA, PYIQA_FORMULA)}
