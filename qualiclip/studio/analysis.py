@@ -71,18 +71,23 @@ class Carried:
     frames: int
     trunk: np.ndarray | None = None
     scores: tuple[np.ndarray, ...] | None = None
+    #: The trunk's dimension order in memory (channels-last for ResNet towers), restored on arrival:
+    #: kernels on another layout round differently.
+    trunk_order: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, image: PreparedImage, analysis: Analysis | None = None, pixels: bool = True) -> Carried:
         """``image`` (its pixels left out unless ``pixels``) and, if given, ``analysis``'s trunk and scores."""
-        arrays = (None, None) if analysis is None else (
-            analysis.trunk.detach().cpu().numpy(), tuple(t.numpy() for t in analysis.scores))
+        if analysis is None:
+            return cls(image.pixels.numpy() if pixels else np.empty(0, np.float32), image.original_size, image.frames)
+        trunk = analysis.trunk.detach().cpu()
+        order = tuple(sorted(range(trunk.dim()), key=lambda dim: -trunk.stride(dim)))
         return cls(image.pixels.numpy() if pixels else np.empty(0, np.float32), image.original_size, image.frames,
-                   *arrays)
+                   trunk.permute(order).contiguous().numpy(), tuple(t.numpy() for t in analysis.scores), order)
 
     def with_pixels_of(self, other: Carried) -> Carried:
         """This record with ``other``'s pixels (what the main process decoded before the call)."""
-        return Carried(other.pixels, other.original_size, other.frames, self.trunk, self.scores)
+        return Carried(other.pixels, other.original_size, other.frames, self.trunk, self.scores, self.trunk_order)
 
     def prepared(self) -> PreparedImage:
         return PreparedImage(torch.from_numpy(self.pixels), self.original_size, self.frames)
@@ -92,7 +97,8 @@ class Carried:
         if self.trunk is None or self.scores is None:
             return analyse(model, self.prepared())
         scores = tuple(torch.from_numpy(s) for s in self.scores)
-        return Analysis(self.prepared(), torch.from_numpy(self.trunk).to(device or "cpu"), scores)  # type: ignore[arg-type]
+        trunk = torch.from_numpy(self.trunk).permute(tuple(np.argsort(self.trunk_order))).to(device or "cpu")
+        return Analysis(self.prepared(), trunk, scores)  # type: ignore[arg-type]
 
     @property
     def nbytes(self) -> int:

@@ -1,0 +1,200 @@
+"""The app under ZeroGPU's process model, on the CPU: ``tests/zerogpu_sim.py`` runs the real ``spaces``
+package (fork per call, pickled arguments and results, the task in a fresh thread) with only its
+device side stubbed, and logs every booking, payload and trunk pass with the process that made it."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.zerogpu_sim import LOG_ENV, REUSE_ENV, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+SIM = ROOT / "tests" / "zerogpu_sim.py"
+START_TIMEOUT_S = 240
+#: ZeroGPU multiplies bookings by 1.5 on current cards; the interactive calls must stay within 30 s after it.
+DURATION_FACTOR, QUICK_LIMIT_S = 1.5, 30
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.slow
+
+
+def events(log: Path, kind: str) -> list[dict]:
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [entry for entry in map(json.loads, lines) if entry["event"] == kind]
+
+
+def photo_file(folder: Path, photo: np.ndarray, seed: int) -> Path:
+    """A photo whose content no earlier call has seen (a coloured corner block)."""
+    array = photo.copy()
+    array[:8, :8] = [(37 * seed) % 256, (91 * seed) % 256, (53 * seed + 11) % 256]
+    path = folder / f"photo_{seed}.png"
+    Image.fromarray(array).save(path)
+    return path
+
+
+class SimulatedSpace:
+    """``python tests/zerogpu_sim.py`` serving the app on the tiny model; its log read back per test."""
+
+    def __init__(self, weights: Path, log: Path, reuse: bool) -> None:
+        self.log, self.port = log, free_port()
+        env = {**os.environ, LOG_ENV: str(log), REUSE_ENV: "1" if reuse else "0"}
+        self.process = subprocess.Popen([sys.executable, str(SIM), str(weights), str(self.port)], cwd=ROOT, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        started = time.monotonic()
+        while time.monotonic() - started < START_TIMEOUT_S:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the simulated Space exited: {self.process.stderr.read()[-3000:]}")
+            try:
+                urllib.request.urlopen(self.url + "config", timeout=2).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.process.kill()
+        raise RuntimeError("the simulated Space did not start")
+
+    def counts(self) -> tuple[int, int, int]:
+        """(bookings, trunk passes in workers, model calls in the main process) so far."""
+        model = events(self.log, "model")
+        return (len(events(self.log, "booking")),
+                sum(1 for e in model if e["what"] == "trunk" and e["pid"] != self.process.pid),
+                sum(1 for e in model if e["pid"] == self.process.pid))
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def space(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatedSpace]:
+    sim = SimulatedSpace(tiny_checkpoint, tmp_path_factory.mktemp("zerogpu") / "log.jsonl", reuse=False)
+    yield sim
+    sim.close()
+
+
+def test_api_score_then_heatmaps_runs_the_trunk_once(space: SimulatedSpace, photo: np.ndarray, tmp_path: Path) -> None:
+    from gradio_client import Client, handle_file
+
+    client = Client(space.url, verbose=False)
+    path = photo_file(tmp_path, photo, 1)
+    before = space.counts()
+    score = client.predict(handle_file(str(path)), api_name="/score")[2]
+    maps = client.predict(handle_file(str(path)), "gradcam", -1, 0.5, api_name="/heatmaps")
+    after = space.counts()
+    assert 0 <= score["score"] <= 1 and "Towards good" in maps[2]
+    assert after[0] - before[0] == 2  # two GPU calls, in two forked workers
+    assert after[1] - before[1] == 1  # one trunk pass: the heatmaps reused the main process's record
+    assert after[2] == 0  # no model code in the main process
+    payloads = events(space.log, "payload")
+    assert payloads and max(p["bytes"] for p in payloads) < 4 << 20  # a 128 px photo: well under 4 MB a call
+
+
+def test_eight_visitors_at_once_are_all_served(space: SimulatedSpace, photo: np.ndarray, tmp_path: Path) -> None:
+    from gradio_client import Client, handle_file
+
+    clients = [Client(space.url, verbose=False) for _ in range(8)]
+    paths = [photo_file(tmp_path, photo, 100 + index) for index in range(8)]
+    results: list = [None] * 8
+    start = threading.Barrier(8)
+
+    def visit(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = clients[index].predict(handle_file(str(paths[index])), api_name="/score")[2]["score"]
+        except Exception as err:  # noqa: BLE001 - a refusal is what this test looks for
+            results[index] = err
+
+    threads = [threading.Thread(target=visit, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    refused = [r for r in results if not isinstance(r, float)]
+    assert not refused, refused
+    assert len(set(results)) == 8  # eight different photos, eight scores
+    assert space.counts()[2] == 0
+
+
+def test_a_worker_gr_error_reaches_the_visitor(space: SimulatedSpace, photo: np.ndarray, tmp_path: Path) -> None:
+    """A file whose header reads but whose pixels do not: the main process cannot decode it, the worker
+    raises the app's gr.Error, and its text, not "ZeroGPU worker error", reaches the client."""
+    from gradio_client import Client, handle_file
+
+    good = photo_file(tmp_path, photo, 7).with_suffix(".jpg")
+    Image.fromarray(photo).save(good, quality=90)
+    broken = tmp_path / "truncated.jpg"
+    broken.write_bytes(good.read_bytes()[:600])
+    before = space.counts()[0]
+    with pytest.raises(Exception) as raised:
+        Client(space.url, verbose=False).predict(handle_file(str(broken)), api_name="/score")
+    assert "truncated.jpg" in str(raised.value) and "ZeroGPU worker error" not in str(raised.value)
+    assert space.counts()[0] == before + 1
+
+
+@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} is missing")
+def test_a_browser_upload_is_one_gpu_call_with_one_trunk_pass(space: SimulatedSpace, photo: np.ndarray,
+                                                               tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    path = photo_file(tmp_path, photo, 3)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.goto(space.url)
+        before = space.counts()
+        page.locator("#input-image input[type=file]").set_input_files(str(path))
+        page.locator("#score-gauge .qc-gauge").wait_for()
+        page.locator("#good-caption", has_text="Towards good").wait_for()
+        time.sleep(1)  # any further event the upload might trigger would have started by now
+        after = space.counts()
+        browser.close()
+    assert after[0] - before[0] == 1  # score, both maps (and no hidden-tab preview): one GPU call
+    assert after[1] - before[1] == 1
+    assert after[2] == 0
+    bookings = events(space.log, "booking")[before[0]:after[0]]
+    assert all(b["seconds"] * DURATION_FACTOR <= QUICK_LIMIT_S for b in bookings)
+
+
+EQUALITY_SCRIPT = """
+import sys, json
+sys.path.insert(0, {root!r})
+from tests.zerogpu_sim import simulate
+simulate()
+from tests.zerogpu_sim import compare_with_in_process
+print(json.dumps(compare_with_in_process({weights!r}, {photo!r}, {other!r})))
+"""
+
+
+@pytest.mark.parametrize("reuse", [False, True], ids=["fork-per-call", "reused-worker"])
+def test_every_callback_gives_the_in_process_result(tiny_checkpoint: Path, photo: np.ndarray, tmp_path: Path,
+                                                    reuse: bool) -> None:
+    path, other = photo_file(tmp_path, photo, 11), photo_file(tmp_path, photo[::-1].copy(), 12)
+    log = tmp_path / "log.jsonl"
+    script = EQUALITY_SCRIPT.format(root=str(ROOT), weights=str(tiny_checkpoint), photo=str(path), other=str(other))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=600,
+                         env={**os.environ, LOG_ENV: str(log), REUSE_ENV: "1" if reuse else "0"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["zero_gpu"] is True
+    assert report["different"] == [], report
+    assert len(report["compared"]) >= 9
+    assert report["tensor_refused"] and "ZeroGPU worker error" in report["tensor_refused"]
+    main_pid = report["pid"]
+    in_main = [e for e in events(log, "model") if e["pid"] == main_pid]
+    assert len(in_main) == report["reference_model_calls"] > 0  # only the in-process reference ran model code there
+    bookings = events(log, "booking")
+    assert len(bookings) >= len(report["compared"])
+    assert all(5 <= b["seconds"] <= 60 for b in bookings)
