@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -18,63 +17,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.zerogpu_sim import LOG_ENV, REUSE_ENV, free_port
+from tests.zerogpu_sim import LOG_ENV, REUSE_ENV, SimulatedSpace, events, photo_file
 
 ROOT = Path(__file__).resolve().parent.parent
-SIM = ROOT / "tests" / "zerogpu_sim.py"
-START_TIMEOUT_S = 240
 #: ZeroGPU multiplies bookings by 1.5 on current cards; the interactive calls must stay within 30 s after it.
 DURATION_FACTOR, QUICK_LIMIT_S = 1.5, 30
 CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.slow
-
-
-def events(log: Path, kind: str) -> list[dict]:
-    lines = log.read_text().splitlines() if log.exists() else []
-    return [entry for entry in map(json.loads, lines) if entry["event"] == kind]
-
-
-def photo_file(folder: Path, photo: np.ndarray, seed: int) -> Path:
-    """A photo whose content no earlier call has seen (a coloured corner block)."""
-    array = photo.copy()
-    array[:8, :8] = [(37 * seed) % 256, (91 * seed) % 256, (53 * seed + 11) % 256]
-    path = folder / f"photo_{seed}.png"
-    Image.fromarray(array).save(path)
-    return path
-
-
-class SimulatedSpace:
-    """``python tests/zerogpu_sim.py`` serving the app on the tiny model; its log read back per test."""
-
-    def __init__(self, weights: Path, log: Path, reuse: bool) -> None:
-        self.log, self.port = log, free_port()
-        env = {**os.environ, LOG_ENV: str(log), REUSE_ENV: "1" if reuse else "0"}
-        self.process = subprocess.Popen([sys.executable, str(SIM), str(weights), str(self.port)], cwd=ROOT, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.url = f"http://127.0.0.1:{self.port}/"
-        started = time.monotonic()
-        while time.monotonic() - started < START_TIMEOUT_S:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the simulated Space exited: {self.process.stderr.read()[-3000:]}")
-            try:
-                urllib.request.urlopen(self.url + "config", timeout=2).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        self.process.kill()
-        raise RuntimeError("the simulated Space did not start")
-
-    def counts(self) -> tuple[int, int, int]:
-        """(bookings, trunk passes in workers, model calls in the main process) so far."""
-        model = events(self.log, "model")
-        return (len(events(self.log, "booking")),
-                sum(1 for e in model if e["what"] == "trunk" and e["pid"] != self.process.pid),
-                sum(1 for e in model if e["pid"] == self.process.pid))
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,15 @@ import http.server
 import json
 import os
 import socket
+import subprocess
+import time
+import urllib.request
 import sys
 import threading
 import types
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 LOG_ENV, REUSE_ENV = "SIM_LOG", "SIM_REUSE_WORKERS"
@@ -216,6 +220,59 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+START_TIMEOUT_S = 240
+
+
+def events(log: Path, kind: str) -> list[dict]:
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [entry for entry in map(json.loads, lines) if entry["event"] == kind]
+
+
+def photo_file(folder: Path, photo: Any, seed: int) -> Path:
+    """A photo whose content no earlier call has seen (a coloured corner block)."""
+    from PIL import Image
+
+    array = photo.copy()
+    array[:8, :8] = [(37 * seed) % 256, (91 * seed) % 256, (53 * seed + 11) % 256]
+    path = folder / f"photo_{seed}.png"
+    Image.fromarray(array).save(path)
+    return path
+
+
+class SimulatedSpace:
+    """``python tests/zerogpu_sim.py`` serving the app on the tiny model; its log read back per test."""
+
+    def __init__(self, weights: Path, log: Path, reuse: bool) -> None:
+        self.log, self.port = log, free_port()
+        env = {**os.environ, LOG_ENV: str(log), REUSE_ENV: "1" if reuse else "0"}
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), str(weights), str(self.port)], cwd=Path(__file__).resolve().parents[1], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        started = time.monotonic()
+        while time.monotonic() - started < START_TIMEOUT_S:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the simulated Space exited: {self.process.stderr.read()[-3000:]}")
+            try:
+                urllib.request.urlopen(self.url + "config", timeout=2).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.process.kill()
+        raise RuntimeError("the simulated Space did not start")
+
+    def counts(self) -> tuple[int, int, int]:
+        """(bookings, trunk passes in workers, model calls in the main process) so far."""
+        model = events(self.log, "model")
+        return (len(events(self.log, "booking")),
+                sum(1 for e in model if e["what"] == "trunk" and e["pid"] != self.process.pid),
+                sum(1 for e in model if e["pid"] == self.process.pid))
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
 
 
 if __name__ == "__main__":

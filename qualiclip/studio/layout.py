@@ -159,7 +159,8 @@ def wire_events(demo: gr.Blocks, handlers: Callbacks, bookings: Bookings, ui: di
     (one ZeroGPU call each, booking what its work needs, the analysis cache kept in the main process).
 
     An upload is one call (score, both maps, and the robustness preview only while that tab is shown,
-    decided here without booking a GPU); ``/score`` and ``/heatmaps`` stay for API users.
+    decided here without booking a GPU; removing the image clears the outputs without one);
+    ``/score`` and ``/heatmaps`` stay for API users.
     """
     queue = model_queue()
     image, heatmap_io = ui["image"], dict(inputs=[ui["image"], ui["method"], ui["pair"], ui["opacity"]],
@@ -174,7 +175,8 @@ def wire_events(demo: gr.Blocks, handlers: Callbacks, bookings: Bookings, ui: di
     upload_on_gpu = on_gpu(handlers.analyse_upload, bookings.upload)
 
     def analyse_upload(image, method, pair, opacity, degradation, level, shown_tab):
-        return upload_on_gpu(image, method, pair, opacity, degradation, level, shown_tab == ROBUSTNESS_TAB)
+        run = handlers.analyse_upload if image is None else upload_on_gpu  # a removed image: no model, no GPU
+        return run(image, method, pair, opacity, degradation, level, shown_tab == ROBUSTNESS_TAB)
 
     analyse_upload.gpu_handler = handlers.analyse_upload  # type: ignore[attr-defined]
     image.change(analyse_upload, inputs=[*heatmap_io["inputs"], ui["degradation"], ui["level"], ui["shown_tab"]],
