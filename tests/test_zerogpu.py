@@ -79,18 +79,21 @@ def test_eight_visitors_at_once_are_all_served(space: SimulatedSpace, tiny_model
 
 
 def test_a_worker_gr_error_reaches_the_visitor(space: SimulatedSpace, photo: np.ndarray, tmp_path: Path) -> None:
-    """A file whose header reads but whose pixels do not: the main process cannot decode it, the worker
-    raises the app's gr.Error, and its text, not "ZeroGPU worker error", reaches the client."""
+    """Pairs that do not parse: the worker raises the app's gr.Error, and its text, not "ZeroGPU worker
+    error", reaches the client. An unusable image is refused in the main process, before any booking."""
     from gradio_client import Client, handle_file
 
-    good = photo_file(tmp_path, photo, 7).with_suffix(".jpg")
-    Image.fromarray(photo).save(good, quality=90)
-    broken = tmp_path / "truncated.jpg"
-    broken.write_bytes(good.read_bytes()[:600])
+    client = Client(space.url, verbose=False)
+    path = photo_file(tmp_path, photo, 7)
     before = space.counts()[0]
     with pytest.raises(Exception) as raised:
-        Client(space.url, verbose=False).predict(handle_file(str(broken)), api_name="/score")
-    assert "truncated.jpg" in str(raised.value) and "ZeroGPU worker error" not in str(raised.value)
+        client.predict(handle_file(str(path)), "no separator on this line", api_name="/custom_pairs")
+    assert "is not one pair" in str(raised.value) and "ZeroGPU worker error" not in str(raised.value)
+    assert space.counts()[0] == before + 1
+    thin = tmp_path / "thin.png"
+    Image.new("RGB", (16, 200)).save(thin)
+    with pytest.raises(Exception, match="at least 32 px"):
+        client.predict(handle_file(str(thin)), api_name="/score")
     assert space.counts()[0] == before + 1
 
 

@@ -29,8 +29,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from qualiclip import PreparedImage, QualiCLIPError, QualityModel
+from qualiclip import PreparedImage, QualityModel
 from qualiclip.imaging import ImageInput
+
+from .inputs import load_input
 
 #: Records kept per cache: one upload's callbacks run back to back; a few sessions interleave.
 CACHED_ANALYSES = 4
@@ -170,8 +172,8 @@ class AnalysisCache:
     def handed(self, args: tuple) -> dict[str, Carried]:
         """Main process, before a GPU call: the carried record of each image file among ``args``.
 
-        A file not analysed yet is decoded now (no GPU needed); one that cannot be decoded is left to
-        the call, which reports it as the callback does everywhere.
+        A file not analysed yet is decoded now (no GPU needed); one that cannot be used raises the
+        ``gr.Error`` every callback gives it, before any GPU is booked.
         """
         handed = {}
         for image in filter(is_file, args):
@@ -179,10 +181,7 @@ class AnalysisCache:
             if (record := self._lookup(key)) is not None:
                 handed[key] = Carried.of(record.image, record)
                 continue
-            try:
-                handed[key] = Carried.of(self.model.prepare(image))
-            except QualiCLIPError:
-                continue
+            handed[key] = Carried.of(load_input(image, self.model.prepare))
         return handed
 
     def adopt(self, handed: dict[str, Carried]) -> None:
