@@ -1,49 +1,75 @@
 """Ready for a Hugging Face Space: ZeroGPU wrapping, lazy start-up, a front matter that builds."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import types
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from qualiclip.studio import gpu
 from qualiclip.studio.callbacks import Callbacks
-from qualiclip.studio.layout import build_demo
+from qualiclip.studio.bookings import LONG_CAP_S, MIN_S, Bookings
+from qualiclip.studio.layout import ZERO_GPU_QUEUE_SIZE, build_demo
 from qualiclip.studio.model_slots import Studio
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_MODEL_RUNNING = {"reblend", "selected_tab"}
 
 
-def test_every_model_callback_runs_inside_spaces_gpu(tiny_studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
-    wrapped: list[str] = []
+def test_every_model_callback_is_one_gpu_call_booking_from_its_work(tiny_studio: Studio,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``spaces`` there (a stand-in recording what it decorates), each model-running handler is a
+    gpu_call with a duration callable; model events have no app-level cap and the queue is explicit."""
+    decorated: list[Callable] = []
 
-    def stand_in_gpu(duration: int):
-        def decorate(handler):
-            def on_a_gpu(*args, **kwargs):
-                return handler(*args, **kwargs)
-            on_a_gpu.handler = handler.__name__
-            wrapped.append(handler.__name__)
-            return on_a_gpu
-        assert duration == gpu.GPU_DURATION_S
-        return decorate
+    def stand_in_gpu(task, duration):
+        assert callable(duration)
+        decorated.append(task)
+        return task
 
     monkeypatch.setattr(gpu, "spaces", types.SimpleNamespace(GPU=stand_in_gpu))
     demo = build_demo(tiny_studio)
     model_running = {name for name in vars(Callbacks) if not name.startswith("_")} - NOT_MODEL_RUNNING
-    on_gpu = {fn.fn.handler for fn in demo.fns.values() if hasattr(fn.fn, "handler")}
-    elsewhere = {fn.name for fn in demo.fns.values() if not hasattr(fn.fn, "handler")}
-    assert on_gpu == set(wrapped) == model_running
-    assert not elsewhere & model_running and "reblend" in elsewhere
+    on_gpu = {fn.name: fn for fn in demo.fns.values() if hasattr(fn.fn, "gpu_handler")}
+    assert set(on_gpu) == model_running and len(decorated) == len(on_gpu)
+    assert not {fn.name for fn in demo.fns.values() if fn.name not in on_gpu} & model_running
+    assert all(fn.concurrency_limit is None for fn in on_gpu.values())
+    assert demo._queue.max_size == ZERO_GPU_QUEUE_SIZE > 1
+    assert on_gpu["analyse_upload"].api_visibility == "private"
+    assert {"score", "heatmaps", "robustness"} <= {fn.api_name for fn in on_gpu.values()}
 
 
-def test_without_spaces_callbacks_are_left_as_they_are(tiny_studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gpu, "spaces", None)
+def test_without_zero_gpu_callbacks_are_left_as_they_are(tiny_studio: Studio) -> None:
     handlers = Callbacks(tiny_studio)
-    assert gpu.on_gpu(handlers.score_image) == handlers.score_image
     assert not gpu.on_zero_gpu()
+    assert gpu.gpu_call(handlers.score_image, lambda *args: 5, handlers.analyses) == handlers.score_image
+
+
+def test_zero_gpu_without_spaces_refuses_to_start() -> None:
+    script = "import sys; sys.modules['spaces'] = None; import qualiclip.studio.gpu"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "SPACES_ZERO_GPU": "true"})
+    assert out.returncode != 0
+    assert "RuntimeError: SPACES_ZERO_GPU is set" in out.stderr and "`spaces` package cannot be imported" in out.stderr
+
+
+def test_interactive_bookings_fit_30_s_after_zero_gpus_factor(tiny_studio: Studio, tmp_path: Path) -> None:
+    from PIL import Image
+
+    big, small = tmp_path / "big.png", tmp_path / "small.png"
+    Image.new("RGB", (6000, 4000)).save(big)
+    Image.new("RGB", (320, 240)).save(small)
+    bookings = Bookings(tiny_studio)
+    for image in (big, small, None):
+        for quick in (bookings.score, bookings.heatmaps, bookings.preview, bookings.upload, bookings.learn):
+            assert MIN_S <= quick(image, "jpeg", 0) and quick(image, "jpeg", 0) * 1.5 <= 30
+    assert bookings.sweep(big, "jpeg", True) > bookings.sweep(big, "jpeg", False) > bookings.sweep(small, "jpeg", False)
+    assert bookings.sweep(big, "jpeg", True) <= LONG_CAP_S == bookings.batch([big] * 300)
+    assert bookings.batch([small]) < bookings.batch([big] * 20) < LONG_CAP_S
 
 
 def test_start_up_imports_nothing_only_lazy_tabs_need() -> None:
@@ -85,3 +111,32 @@ def test_space_front_matter_builds_with_the_pinned_gradio() -> None:
     major, minor = (int(part) for part in str(meta["python_version"]).split("."))
     assert (major, minor) >= (3, 10)
     assert meta["suggested_hardware"] in SPACE_HARDWARE
+    assert front_matter_problems(meta) == []
+
+
+#: The Python versions ZeroGPU offers (Hugging Face's ZeroGPU docs list 3.10.13 and 3.12.12).
+ZERO_GPU_PYTHONS = {"3.10", "3.12"}
+
+
+def front_matter_problems(meta: dict) -> list[str]:
+    """What stops a Space with this front matter from building on ZeroGPU (nothing for other hardware)."""
+    if not str(meta.get("suggested_hardware", "")).startswith("zero-"):
+        return []
+    version = str(meta.get("python_version", ""))
+    return [] if version in ZERO_GPU_PYTHONS else [f"python_version {version!r} is not one ZeroGPU offers"]
+
+
+def test_a_zero_gpu_front_matter_with_another_python_is_refused() -> None:
+    meta = _front_matter()
+    assert front_matter_problems({**meta, "python_version": "3.11"}) == [
+        "python_version '3.11' is not one ZeroGPU offers"]
+    assert front_matter_problems({**meta, "python_version": "3.10"}) == []
+    assert front_matter_problems({**meta, "python_version": "3.11", "suggested_hardware": "cpu-basic"}) == []
+
+
+def test_spaces_is_a_dev_requirement_only() -> None:
+    def names(path: Path) -> set[str]:
+        return {line.split("#")[0].split("=")[0].split(">")[0].strip() for line in path.read_text().splitlines()}
+
+    assert "spaces" not in names(ROOT / "requirements.txt")  # a Space installs its own
+    assert "spaces" in names(ROOT / "requirements-dev.txt")

@@ -3,8 +3,9 @@
 :class:`Callbacks` holds the :class:`~qualiclip.studio.model_slots.Studio` (the models) they run on. Each
 method takes what the UI components hold (an image file path or array, strings, numbers, file
 paths) and returns what the output components show. Unusable input raises ``gr.Error``. The
-three callbacks that run whenever the image changes (score, heatmaps, robustness preview)
-return empty outputs for no image, so removing the image clears them instead of showing an error.
+callbacks that run whenever the image changes (:meth:`Callbacks.analyse_upload`: score, heatmaps,
+robustness preview) return empty outputs for no image, so removing the image clears them instead of
+showing an error.
 """
 from __future__ import annotations
 
@@ -155,12 +156,13 @@ class Callbacks:
                 gauge_html(degraded_score, label))
 
     @guarded
-    def robustness_preview_if_shown(self, image: ImageInput | None, degradation: str, level: int, shown_tab: str
-                                    ) -> tuple[np.ndarray | None, str, str] | tuple[Any, Any, Any]:
-        """:meth:`robustness_preview` after an upload, only while the Robustness tab is shown (else no change)."""
-        if shown_tab != ROBUSTNESS_TAB:
-            return gr.skip(), gr.skip(), gr.skip()
-        return self.robustness_preview(image, degradation, level)
+    def analyse_upload(self, image: ImageInput | None, method: str, pair: int, opacity: float, degradation: str,
+                       level: int, with_preview: bool) -> tuple:
+        """Everything an upload shows, from one analysis in one call (one GPU call on ZeroGPU): the
+        :meth:`score_image` outputs, the :meth:`explain_image` outputs, then the :meth:`robustness_preview`
+        outputs if ``with_preview`` (the Robustness tab is shown), else no change to them."""
+        preview = self.robustness_preview(image, degradation, level) if with_preview else (gr.skip(),) * 3
+        return (*self.score_image(image), *self.explain_image(image, method, pair, opacity), *preview)
 
     @staticmethod
     def selected_tab(selection: gr.SelectData) -> str:

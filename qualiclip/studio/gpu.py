@@ -1,33 +1,91 @@
-"""GPU placement for Hugging Face Spaces, ZeroGPU included; nothing changes elsewhere.
+"""GPU calls on Hugging Face ZeroGPU, and the same code run in-process everywhere else.
 
-On ZeroGPU, CUDA exists only inside functions decorated with ``spaces.GPU`` (a GPU is attached for
-the call), and models must be placed on ``cuda`` at start-up. :func:`on_gpu` decorates every
-model-running callback; the ``spaces`` package makes that a no-op outside ZeroGPU, and without it
-installed the callback is returned as it is. ``spaces`` is imported before anything touches CUDA,
-as ZeroGPU requires.
+On ZeroGPU (``SPACES_ZERO_GPU=true``, the ``spaces`` package imported at start-up) every call of a
+function decorated with ``spaces.GPU`` runs in a worker process forked from the main one: its
+arguments and its result are pickled, and nothing the call changes (a cache, an attribute) reaches
+the main process or the next call. :func:`gpu_call` is the one way the app runs model code there:
+
+    gradio_fn = gpu_call(handlers.score_image, bookings.score, handlers.analyses)
+
+- ``duration`` is a callable given the handler's own arguments; it returns the seconds to book (see
+  :mod:`qualiclip.studio.bookings`; ZeroGPU multiplies them by its ``duration_factor`` and checks
+  the product against the visitor's daily quota).
+- ``carry`` (optional, e.g. the app's :class:`~qualiclip.studio.analysis.AnalysisCache`) is what the
+  main process keeps between calls: before a call it picks the CPU data the call can reuse
+  (:meth:`Carry.handed`), the worker adopts it, and what the call computed comes back with the
+  result (:meth:`Carry.fresh`) for the main process to keep (:meth:`Carry.keep`). So ``/score`` then
+  ``/heatmaps`` run the image tower once even though they run in two processes.
+- Only ``gr.Error`` crosses the process boundary with its text (``spaces`` turns any other exception
+  into "ZeroGPU worker error"): handlers are :func:`~qualiclip.studio.public_errors.guarded`.
+
+Off ZeroGPU :func:`gpu_call` returns the handler unchanged (same process, same objects, the carry is
+simply shared), so every environment runs one code path. ``SPACES_ZERO_GPU`` set without an
+importable ``spaces`` stops the app at start-up instead of silently running on the CPU.
 """
 from __future__ import annotations
 
+import functools
 import os
-from typing import Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
-try:
-    import spaces
-except ImportError:  # not on a Hugging Face Space: plain CPU/CUDA
+ZERO_GPU_ENV = "SPACES_ZERO_GPU"
+
+
+def zero_gpu_requested() -> bool:
+    """True when the environment says this is a ZeroGPU Space (``SPACES_ZERO_GPU``, as ``spaces`` reads it)."""
+    return os.environ.get(ZERO_GPU_ENV, "").lower() in ("1", "t", "true")
+
+
+if zero_gpu_requested():
+    try:
+        import spaces  # before any model is built: it turns on ZeroGPU's CUDA emulation
+    except ImportError as _err:
+        raise RuntimeError(
+            f"{ZERO_GPU_ENV} is set, so this is a ZeroGPU Space, but the `spaces` package cannot be imported "
+            f"({_err}). On a Space the platform installs it; elsewhere unset {ZERO_GPU_ENV} or "
+            "`pip install spaces` (see requirements-dev.txt)."
+        ) from _err
+else:
     spaces = None
 
 Handler = TypeVar("Handler", bound=Callable)
-#: Seconds of GPU a callback may hold per call on ZeroGPU (the longest is an every-type sweep).
-GPU_DURATION_S = 60
+Duration = Callable[..., float]
+
+
+class Carry(Protocol):
+    """What the main process keeps between GPU calls (see the module docstring)."""
+
+    def handed(self, args: tuple) -> Any: ...
+    def adopt(self, handed: Any) -> None: ...
+    def fresh(self, handed: Any) -> Any: ...
+    def keep(self, handed: Any, fresh: Any) -> None: ...
 
 
 def on_zero_gpu() -> bool:
-    """True on a ZeroGPU Space (the ``spaces`` package is there and the Space runs on ZeroGPU)."""
-    return spaces is not None and os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "t", "true")
+    """True on a ZeroGPU Space (``SPACES_ZERO_GPU`` set and ``spaces`` imported)."""
+    return spaces is not None
 
 
-def on_gpu(handler: Handler) -> Handler:
-    """``handler`` wrapped with ``spaces.GPU`` where the ``spaces`` package is installed."""
+def gpu_call(handler: Handler, duration: Duration, carry: Carry | None = None) -> Handler:
+    """``handler`` as one ZeroGPU call booking ``duration(*args, **kwargs)`` seconds; unchanged off ZeroGPU."""
     if spaces is None:
         return handler
-    return spaces.GPU(duration=GPU_DURATION_S)(handler)
+
+    def in_worker(handed: Any, *args, **kwargs):
+        if carry is None:
+            return handler(*args, **kwargs), None
+        carry.adopt(handed)
+        return handler(*args, **kwargs), carry.fresh(handed)
+
+    on_gpu = spaces.GPU(in_worker, duration=lambda handed, *args, **kwargs: duration(*args, **kwargs))
+
+    @functools.wraps(handler)
+    def in_main(*args, **kwargs):
+        handed = carry.handed(args) if carry is not None else None
+        result, fresh = on_gpu(handed, *args, **kwargs)
+        if carry is not None:
+            carry.keep(handed, fresh)
+        return result
+
+    in_main.gpu_handler = handler  # type: ignore[attr-defined]  # which handler runs on the GPU (tests)
+    return in_main  # type: ignore[return-value]

@@ -15,7 +15,8 @@ from qualiclip.prompts import CLIP_IQA_ATTRIBUTE_PAIRS
 from . import EXAMPLES_DIR, batch, content, custom_prompts
 from .callbacks import ROBUSTNESS_TAB, SCORE_TAB, Callbacks, compare_columns
 from .explanations import ALL_PAIRS, METHOD_CHOICES
-from .gpu import on_gpu
+from .bookings import Bookings
+from .gpu import gpu_call, on_zero_gpu
 from .inputs import MAX_UPLOAD_MB, checked_image
 from .model_slots import Studio
 from .robustness import SWEEP_COLUMNS, degradation_choices
@@ -25,6 +26,8 @@ EXAMPLES = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
 #: Model-running requests that run at once, all endpoints together (one queue for the model).
 MODEL_CONCURRENCY = 2
 MODEL_QUEUE = {"concurrency_id": "model", "concurrency_limit": MODEL_CONCURRENCY}
+#: Requests waiting at most on ZeroGPU (Gradio would make it 1 there: a second visitor refused).
+ZERO_GPU_QUEUE_SIZE = 256
 #: Format of the pictures the app sends (heatmaps, previews): JPEG encodes several times faster than
 #: Gradio's default WebP at a third of PNG's size.
 DISPLAY_FORMAT = "jpeg"
@@ -147,34 +150,72 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         learn_table = gr.Dataframe(label="Numbers", interactive=False, headers=[
                             "level", "sim(positive)", "sim(negative)", "P(positive)", "score"])
 
-        heatmap_io = dict(inputs=[image, method, pair, opacity],
-                          outputs=[good_map, bad_map, good_caption, bad_caption, maps])
-        preview_outputs = [degraded_image, original_gauge, degraded_gauge]
-        # The score first; then its heatmaps, and the robustness preview only if that tab is shown.
-        scored = image.change(on_gpu(handlers.score_image), inputs=image, outputs=[gauge, pair_plot, result_json],
-                              api_name="score", **MODEL_QUEUE)
-        scored.success(on_gpu(handlers.explain_image), **heatmap_io, api_name="heatmaps", **MODEL_QUEUE)
-        scored.success(on_gpu(handlers.robustness_preview_if_shown), inputs=[image, degradation, level, shown_tab],
-                       outputs=preview_outputs, api_visibility="private", **MODEL_QUEUE)
-        tabs.select(handlers.selected_tab, outputs=shown_tab, api_visibility="private")
-        gr.on([method.change, pair.change], on_gpu(handlers.explain_image), **heatmap_io, api_visibility="private",
-              **MODEL_QUEUE)
-        opacity.release(handlers.reblend, inputs=[maps, opacity], outputs=[good_map, bad_map],
-                        api_visibility="private")
-        gr.on([robustness_tab.select, degradation.change, level.change], on_gpu(handlers.robustness_preview),
-              inputs=[image, degradation, level], outputs=preview_outputs, trigger_mode="always_last",
-              api_name="robustness", **MODEL_QUEUE)
-        sweep_button.click(on_gpu(handlers.sweep_image), inputs=[image, degradation, every_type],
-                           outputs=[sweep_plot, sweep_table, sweep_summary], api_name="sweep", **MODEL_QUEUE)
-        batch_button.click(on_gpu(handlers.batch_score), inputs=files, outputs=[batch_table, csv_file],
-                           api_name="batch", **MODEL_QUEUE)
-        compare_button.click(on_gpu(handlers.compare_models), inputs=image, outputs=[compare_table, compare_gallery],
-                             api_name="compare", **MODEL_QUEUE)
-        custom_button.click(on_gpu(handlers.score_custom_pairs), inputs=[image, custom_text],
-                            outputs=[custom_gauge, custom_plot, custom_json], api_name="custom_pairs", **MODEL_QUEUE)
-        learn_button.click(on_gpu(handlers.learn_similarities), inputs=[image, learn_degradation, learn_pair],
-                           outputs=[learn_plot, learn_table], api_name="similarities", **MODEL_QUEUE)
+        wire_events(demo, handlers, Bookings(studio), locals())
     return demo
+
+
+def wire_events(demo: gr.Blocks, handlers: Callbacks, bookings: Bookings, ui: dict) -> None:
+    """Every event of the app. Model-running handlers go through :func:`~qualiclip.studio.gpu.gpu_call`
+    (one ZeroGPU call each, booking what its work needs, the analysis cache kept in the main process).
+
+    An upload is one call (score, both maps, and the robustness preview only while that tab is shown,
+    decided here without booking a GPU; removing the image clears the outputs without one);
+    ``/score`` and ``/heatmaps`` stay for API users.
+    """
+    queue = model_queue()
+    image, heatmap_io = ui["image"], dict(inputs=[ui["image"], ui["method"], ui["pair"], ui["opacity"]],
+                                          outputs=[ui["good_map"], ui["bad_map"], ui["good_caption"],
+                                                   ui["bad_caption"], ui["maps"]])
+    score_outputs, preview_outputs = [ui["gauge"], ui["pair_plot"], ui["result_json"]], [
+        ui["degraded_image"], ui["original_gauge"], ui["degraded_gauge"]]
+
+    def on_gpu(handler, duration):
+        return gpu_call(handler, duration, handlers.analyses)
+
+    upload_on_gpu = on_gpu(handlers.analyse_upload, bookings.upload)
+
+    def analyse_upload(image, method, pair, opacity, degradation, level, shown_tab):
+        run = handlers.analyse_upload if image is None else upload_on_gpu  # a removed image: no model, no GPU
+        return run(image, method, pair, opacity, degradation, level, shown_tab == ROBUSTNESS_TAB)
+
+    analyse_upload.gpu_handler = handlers.analyse_upload  # type: ignore[attr-defined]
+    image.change(analyse_upload, inputs=[*heatmap_io["inputs"], ui["degradation"], ui["level"], ui["shown_tab"]],
+                 outputs=[*score_outputs, *heatmap_io["outputs"], *preview_outputs], api_visibility="private",
+                 **queue)
+    score_api = gr.Button(visible=False)  # /score for API users; the page scores through the upload event
+    score_api.click(on_gpu(handlers.score_image, bookings.score), inputs=image, outputs=score_outputs,
+                    api_name="score", **queue)
+    gr.on([ui["method"].change, ui["pair"].change], on_gpu(handlers.explain_image, bookings.heatmaps), **heatmap_io,
+          api_name="heatmaps", **queue)
+    ui["tabs"].select(handlers.selected_tab, outputs=ui["shown_tab"], api_visibility="private")
+    ui["opacity"].release(handlers.reblend, inputs=[ui["maps"], ui["opacity"]], outputs=[ui["good_map"], ui["bad_map"]],
+                          api_visibility="private")
+    gr.on([ui["robustness_tab"].select, ui["degradation"].change, ui["level"].change],
+          on_gpu(handlers.robustness_preview, bookings.preview), inputs=[image, ui["degradation"], ui["level"]],
+          outputs=preview_outputs, trigger_mode="always_last", api_name="robustness", **queue)
+    ui["sweep_button"].click(on_gpu(handlers.sweep_image, bookings.sweep), inputs=[image, ui["degradation"],
+                                                                                ui["every_type"]],
+                             outputs=[ui["sweep_plot"], ui["sweep_table"], ui["sweep_summary"]], api_name="sweep",
+                             **queue)
+    ui["batch_button"].click(on_gpu(handlers.batch_score, bookings.batch), inputs=ui["files"],
+                             outputs=[ui["batch_table"], ui["csv_file"]], api_name="batch", **queue)
+    ui["compare_button"].click(on_gpu(handlers.compare_models, bookings.compare), inputs=image,
+                               outputs=[ui["compare_table"], ui["compare_gallery"]], api_name="compare", **queue)
+    ui["custom_button"].click(on_gpu(handlers.score_custom_pairs, bookings.score), inputs=[image, ui["custom_text"]],
+                              outputs=[ui["custom_gauge"], ui["custom_plot"], ui["custom_json"]],
+                              api_name="custom_pairs", **queue)
+    ui["learn_button"].click(on_gpu(handlers.learn_similarities, bookings.learn),
+                             inputs=[image, ui["learn_degradation"], ui["learn_pair"]],
+                             outputs=[ui["learn_plot"], ui["learn_table"]], api_name="similarities", **queue)
+    if on_zero_gpu():
+        demo.queue(max_size=ZERO_GPU_QUEUE_SIZE)
+
+
+def model_queue() -> dict:
+    """Concurrency of the model events: off ZeroGPU one bounded group (:data:`MODEL_QUEUE`: memory and
+    cores are the Space's own); on ZeroGPU no app-level cap, since ZeroGPU's scheduler queues the GPU
+    work itself (and tells the visitor)."""
+    return {"concurrency_limit": None} if on_zero_gpu() else MODEL_QUEUE
 
 
 def launch(demo: gr.Blocks, **options) -> tuple:

@@ -5,15 +5,22 @@ saying why). A checkpoint path (``app.py`` reads it from ``$QUALICLIP_STUDIO_WEI
 of that with one model; the tests start the app that way on a tiny random model. Nothing falls back
 to a random model silently: without any usable weights the app refuses to start with a message
 naming the fixes.
+
+Models whose CLIP weights are equal share one CLIP module (:class:`SharedTowers`): the four QualiCLIP+
+slots run on one checkpoint with four prompt files, so they hold one CLIP instead of four, in CPU
+memory and, on ZeroGPU, in what every cold worker moves onto its GPU.
 """
 from __future__ import annotations
 
-import functools
+import importlib
 import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+import open_clip
+import torch
 
 from qualiclip import MODELS, CheckpointError, QualiCLIPError, QualityScorer, WeightsUnavailableError, load_model
 from qualiclip.scoring import default_device
@@ -42,6 +49,33 @@ def public_reason(error: QualiCLIPError) -> str:
     if isinstance(error, CheckpointError):
         return "its weights file is not a usable checkpoint."
     return "it could not be loaded."
+
+
+def same_weights(one: torch.nn.Module, other: torch.nn.Module) -> bool:
+    """True when both modules hold equal parameters and buffers (same names, shapes, dtypes, devices, values)."""
+    mine, theirs = one.state_dict(), other.state_dict()
+    return mine.keys() == theirs.keys() and all(
+        a.shape == b.shape and a.dtype == b.dtype and a.device == b.device for a, b in
+        zip(mine.values(), (theirs[k] for k in mine))) and all(torch.equal(a, theirs[k]) for k, a in mine.items())
+
+
+class SharedTowers:
+    """Gives a model the CLIP of an earlier one whose weights are equal (thread-safe), so each distinct
+    CLIP is held once. Scores are unchanged: the modules are equal and inference never modifies them."""
+
+    def __init__(self) -> None:
+        self._clips: list[open_clip.CLIP] = []
+        self._lock = threading.Lock()
+
+    def adopt(self, model: QualityScorer) -> QualityScorer:
+        """``model``, now sharing the CLIP of an equal earlier one if there is one."""
+        with self._lock:
+            twin = next((clip for clip in self._clips if same_weights(clip, model.clip)), None)
+            if twin is None:
+                self._clips.append(model.clip)
+            else:
+                model.module.clip = twin
+        return model
 
 
 class ModelSlot:
@@ -91,9 +125,10 @@ def default_max_side() -> int:
     return GPU_MAX_SIDE if default_device().type == "cuda" else CPU_MAX_SIDE
 
 
-def registry_slot(key: str, max_side: int | None) -> ModelSlot:
-    """An unresolved slot for ``MODELS[key]``: its weights are found (or downloaded) on first use."""
-    return ModelSlot(key, MODELS[key].title, load=functools.partial(load_model, key, max_side=max_side))
+def registry_slot(key: str, max_side: int | None, towers: SharedTowers) -> ModelSlot:
+    """An unresolved slot for ``MODELS[key]``: its weights are found (or downloaded) on first use, its
+    CLIP shared through ``towers`` with any equal one."""
+    return ModelSlot(key, MODELS[key].title, load=lambda: towers.adopt(load_model(key, max_side=max_side)))
 
 
 def load_studio(weights: str | Path | None = None, max_side: int | None = None, lazy: bool | None = None) -> Studio:
@@ -102,15 +137,20 @@ def load_studio(weights: str | Path | None = None, max_side: int | None = None, 
     The primary model loads now (the official one, else the bundled offline model); with ``lazy``,
     models only the Compare tab needs (e.g. the CLIP-IQA baseline, a 400 MB download) load on
     first use. ``lazy`` defaults to True except on ZeroGPU, where every model must be placed at
-    start-up.
+    start-up (on cuda, in the main thread: ``spaces`` packs them at launch and each worker unpacks
+    them), and where the heatmaps' Grad-CAM module is imported now rather than inside every cold
+    worker's GPU time.
     """
     max_side = max_side or default_max_side()
     lazy = not on_zero_gpu() if lazy is None else lazy
+    if on_zero_gpu():
+        importlib.import_module("qualiclip.explain.core")
     if weights:
         model = load_model(weights=weights, max_side=max_side)
         slot = ModelSlot("custom", f"Custom weights ({Path(weights).name})", model=model)
         return Studio(model, f"**Weights:** custom checkpoint `{Path(weights).name}`.", (slot,))
-    slots = tuple(registry_slot(key, max_side) for key in COMPARED)
+    towers = SharedTowers()
+    slots = tuple(registry_slot(key, max_side, towers) for key in COMPARED)
     by_key = {slot.key: slot for slot in slots}
     official, offline = by_key[OFFICIAL].resolve(), by_key[OFFLINE]
     if not lazy:
