@@ -260,7 +260,7 @@ def downscale_reason(original: tuple[int, int], scored: tuple[int, int]) -> str:
     was shrunk only until its shorter side reached ``MIN_SIDE`` (its longer side may stay above the cap)."""
     if min(scored) <= MIN_SIDE < min(original):
         return f"shrunk only until its shorter side reached the model's {MIN_SIDE} px minimum"
-    return "longer side capped"
+    return "longer side capped for speed"
 
 
 def resize(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

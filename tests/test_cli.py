@@ -465,6 +465,10 @@ def test_an_elongated_strip_is_scored_as_the_help_says(tiny_checkpoint: Path, tm
     assert prepared.size == (4800, 32) and prepared.original_size == (6000, 40)
     assert downscale_reason(prepared.original_size, prepared.size) == (
         "shrunk only until its shorter side reached the model's 32 px minimum")
+    from qualiclip.studio.views import scale_notice
+
+    assert scale_notice(prepared) == ("Downscaled from 6000x40 to 4800x32 px for scoring (shrunk only until its "
+                                      "shorter side reached the model's 32 px minimum).")
     code = main(["score", str(strip), str(longer), "--max-side", "768", "--weights", str(tiny_checkpoint)])
     captured = capsys.readouterr()
     assert code == 1 and str(strip) in captured.out
