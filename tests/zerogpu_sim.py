@@ -26,6 +26,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -54,13 +55,21 @@ def log(event: str, **fields) -> None:
 
 
 class DeviceAPI(http.server.BaseHTTPRequestHandler):
-    """ZeroGPU's device API as ``spaces`` calls it: every schedule granted at once."""
+    """ZeroGPU's device API as ``spaces`` calls it: every schedule granted at once; without worker reuse,
+    a released worker is ended (as the platform reclaims it), so forked workers do not pile up."""
+
+    workers: dict[str, int] = {}
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         url = urlparse(self.path)
-        body = b""
+        params, body = parse_qs(url.query), b""
+        if url.path == "/allow":
+            self.workers[params["allowToken"][0]] = int(params["pid"][0])
+        if url.path == "/release" and os.environ.get(REUSE_ENV) != "1":
+            pid = self.workers.pop(params["allowToken"][0], None)
+            if pid is not None:
+                threading.Timer(0.5, _end, (pid,)).start()
         if url.path == "/schedule":
-            params = parse_qs(url.query)
             log("booking", seconds=int(params["durationSeconds"][0]), task=params["taskId"][0])
             body = json.dumps({"idle": os.environ.get(REUSE_ENV) == "1", "nvidiaIndex": 0,
                                "nvidiaUUID": "GPU-simulated", "allowToken": uuid.uuid4().hex}).encode()
@@ -71,6 +80,13 @@ class DeviceAPI(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, *args) -> None:
+        pass
+
+
+def _end(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
         pass
 
 

@@ -150,65 +150,55 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         learn_table = gr.Dataframe(label="Numbers", interactive=False, headers=[
                             "level", "sim(positive)", "sim(negative)", "P(positive)", "score"])
 
-        wire_events(demo, handlers, Bookings(studio), locals())
-    return demo
+        # Model-running handlers go through gpu_call (on ZeroGPU one GPU call each, booking what its work
+        # needs, the analysis cache kept in the main process); a new endpoint wraps its handler the same way:
+        # on_gpu(handlers.x, bookings.x). An upload is one call: score, both maps, and the robustness preview
+        # only while that tab is shown (decided here, without booking a GPU; a removed image clears the outputs
+        # without one). /score and /heatmaps stay for API users.
+        bookings, queue = Bookings(studio), model_queue()
 
+        def on_gpu(handler, duration):
+            return gpu_call(handler, duration, handlers.analyses)
 
-def wire_events(demo: gr.Blocks, handlers: Callbacks, bookings: Bookings, ui: dict) -> None:
-    """Every event of the app. Model-running handlers go through :func:`~qualiclip.studio.gpu.gpu_call`
-    (one ZeroGPU call each, booking what its work needs, the analysis cache kept in the main process).
+        upload_on_gpu = on_gpu(handlers.analyse_upload, bookings.upload)
 
-    An upload is one call (score, both maps, and the robustness preview only while that tab is shown,
-    decided here without booking a GPU; removing the image clears the outputs without one);
-    ``/score`` and ``/heatmaps`` stay for API users.
-    """
-    queue = model_queue()
-    image, heatmap_io = ui["image"], dict(inputs=[ui["image"], ui["method"], ui["pair"], ui["opacity"]],
-                                          outputs=[ui["good_map"], ui["bad_map"], ui["good_caption"],
-                                                   ui["bad_caption"], ui["maps"]])
-    score_outputs, preview_outputs = [ui["gauge"], ui["pair_plot"], ui["result_json"]], [
-        ui["degraded_image"], ui["original_gauge"], ui["degraded_gauge"]]
+        def analyse_upload(image, method, pair, opacity, degradation, level, shown_tab):
+            run = handlers.analyse_upload if image is None else upload_on_gpu
+            return run(image, method, pair, opacity, degradation, level, shown_tab == ROBUSTNESS_TAB)
 
-    def on_gpu(handler, duration):
-        return gpu_call(handler, duration, handlers.analyses)
-
-    upload_on_gpu = on_gpu(handlers.analyse_upload, bookings.upload)
-
-    def analyse_upload(image, method, pair, opacity, degradation, level, shown_tab):
-        run = handlers.analyse_upload if image is None else upload_on_gpu  # a removed image: no model, no GPU
-        return run(image, method, pair, opacity, degradation, level, shown_tab == ROBUSTNESS_TAB)
-
-    analyse_upload.gpu_handler = handlers.analyse_upload  # type: ignore[attr-defined]
-    image.change(analyse_upload, inputs=[*heatmap_io["inputs"], ui["degradation"], ui["level"], ui["shown_tab"]],
-                 outputs=[*score_outputs, *heatmap_io["outputs"], *preview_outputs], api_visibility="private",
-                 **queue)
-    score_api = gr.Button(visible=False)  # /score for API users; the page scores through the upload event
-    score_api.click(on_gpu(handlers.score_image, bookings.score), inputs=image, outputs=score_outputs,
-                    api_name="score", **queue)
-    gr.on([ui["method"].change, ui["pair"].change], on_gpu(handlers.explain_image, bookings.heatmaps), **heatmap_io,
-          api_name="heatmaps", **queue)
-    ui["tabs"].select(handlers.selected_tab, outputs=ui["shown_tab"], api_visibility="private")
-    ui["opacity"].release(handlers.reblend, inputs=[ui["maps"], ui["opacity"]], outputs=[ui["good_map"], ui["bad_map"]],
-                          api_visibility="private")
-    gr.on([ui["robustness_tab"].select, ui["degradation"].change, ui["level"].change],
-          on_gpu(handlers.robustness_preview, bookings.preview), inputs=[image, ui["degradation"], ui["level"]],
-          outputs=preview_outputs, trigger_mode="always_last", api_name="robustness", **queue)
-    ui["sweep_button"].click(on_gpu(handlers.sweep_image, bookings.sweep), inputs=[image, ui["degradation"],
-                                                                                ui["every_type"]],
-                             outputs=[ui["sweep_plot"], ui["sweep_table"], ui["sweep_summary"]], api_name="sweep",
-                             **queue)
-    ui["batch_button"].click(on_gpu(handlers.batch_score, bookings.batch), inputs=ui["files"],
-                             outputs=[ui["batch_table"], ui["csv_file"]], api_name="batch", **queue)
-    ui["compare_button"].click(on_gpu(handlers.compare_models, bookings.compare), inputs=image,
-                               outputs=[ui["compare_table"], ui["compare_gallery"]], api_name="compare", **queue)
-    ui["custom_button"].click(on_gpu(handlers.score_custom_pairs, bookings.score), inputs=[image, ui["custom_text"]],
-                              outputs=[ui["custom_gauge"], ui["custom_plot"], ui["custom_json"]],
-                              api_name="custom_pairs", **queue)
-    ui["learn_button"].click(on_gpu(handlers.learn_similarities, bookings.learn),
-                             inputs=[image, ui["learn_degradation"], ui["learn_pair"]],
-                             outputs=[ui["learn_plot"], ui["learn_table"]], api_name="similarities", **queue)
+        analyse_upload.gpu_handler = handlers.analyse_upload  # type: ignore[attr-defined]
+        heatmap_io = dict(inputs=[image, method, pair, opacity],
+                          outputs=[good_map, bad_map, good_caption, bad_caption, maps])
+        score_outputs, preview_outputs = [gauge, pair_plot, result_json], [degraded_image, original_gauge,
+                                                                           degraded_gauge]
+        image.change(analyse_upload, inputs=[*heatmap_io["inputs"], degradation, level, shown_tab],
+                     outputs=[*score_outputs, *heatmap_io["outputs"], *preview_outputs], api_visibility="private",
+                     **queue)
+        score_api = gr.Button(visible=False)  # /score for API users; the page scores through the upload event
+        score_api.click(on_gpu(handlers.score_image, bookings.score), inputs=image, outputs=score_outputs,
+                        api_name="score", **queue)
+        gr.on([method.change, pair.change], on_gpu(handlers.explain_image, bookings.heatmaps), **heatmap_io,
+              api_name="heatmaps", **queue)
+        tabs.select(handlers.selected_tab, outputs=shown_tab, api_visibility="private")
+        opacity.release(handlers.reblend, inputs=[maps, opacity], outputs=[good_map, bad_map],
+                        api_visibility="private")
+        gr.on([robustness_tab.select, degradation.change, level.change],
+              on_gpu(handlers.robustness_preview, bookings.preview), inputs=[image, degradation, level],
+              outputs=preview_outputs, trigger_mode="always_last", api_name="robustness", **queue)
+        sweep_button.click(on_gpu(handlers.sweep_image, bookings.sweep), inputs=[image, degradation, every_type],
+                           outputs=[sweep_plot, sweep_table, sweep_summary], api_name="sweep", **queue)
+        batch_button.click(on_gpu(handlers.batch_score, bookings.batch), inputs=files, outputs=[batch_table, csv_file],
+                           api_name="batch", **queue)
+        compare_button.click(on_gpu(handlers.compare_models, bookings.compare), inputs=image,
+                             outputs=[compare_table, compare_gallery], api_name="compare", **queue)
+        custom_button.click(on_gpu(handlers.score_custom_pairs, bookings.score), inputs=[image, custom_text],
+                            outputs=[custom_gauge, custom_plot, custom_json], api_name="custom_pairs", **queue)
+        learn_button.click(on_gpu(handlers.learn_similarities, bookings.learn),
+                           inputs=[image, learn_degradation, learn_pair], outputs=[learn_plot, learn_table],
+                           api_name="similarities", **queue)
     if on_zero_gpu():
         demo.queue(max_size=ZERO_GPU_QUEUE_SIZE)
+    return demo
 
 
 def model_queue() -> dict:
