@@ -16,8 +16,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TIMEOUT_MS = 60_000
 
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+pytestmark = [pytest.mark.slow,  # a Gradio server and a browser
+              pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} is missing (apt-get install chromium)")]
 
 
 @pytest.fixture(scope="module")

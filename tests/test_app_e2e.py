@@ -14,6 +14,8 @@ from PIL import Image
 from qualiclip.studio.background_server import running_app
 from qualiclip.studio.model_slots import Studio
 
+pytestmark = pytest.mark.slow  # a Gradio server
+
 
 @pytest.fixture(scope="module")
 def client(tiny_studio: Studio) -> Iterator[Client]:

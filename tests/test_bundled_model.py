@@ -35,6 +35,7 @@ def held_out_table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
                 for row in csv.DictReader(handle)}
 
 
+@pytest.mark.slow  # eval-synthetic of the bundled model on every distortion type
 def test_bundled_model_meets_the_held_out_target(held_out_table: dict[str, dict[str, float]]) -> None:
     overall = held_out_table["overall"]
     assert overall["spearman"] <= TARGET_SPEARMAN

@@ -24,7 +24,7 @@ from qualiclip.collection.store import ResultStore
 from qualiclip.errors import QualiCLIPError
 
 BATCH = 4
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]  # a Ray cluster
 #: Scoring actors are titled after their operators in the process list (decoding may be fused in).
 ACTOR_TITLE, SCORER = b"ray::MapWorker(", b"MapBatches(Scorer)"
 

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import site
 import subprocess
 import sys
 import venv
@@ -32,9 +33,32 @@ def _clean_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
 
 
+def _site_dirs() -> list[str]:
+    """The running interpreter's site-packages folders: a venv's own (and its base's only when it was
+    made with ``--system-site-packages``), or the base interpreter's when not run from a venv."""
+    dirs = site.getsitepackages()
+    if site.ENABLE_USER_SITE and os.path.isdir(site.getusersitepackages()):
+        dirs.append(site.getusersitepackages())
+    return dirs
+
+
+def _nested_venv(path: Path) -> Path:
+    """A new virtual environment that sees exactly the running interpreter's installed packages (not
+    the checkout, not a base interpreter's that this one does not see): it is made without system site
+    packages, and a ``.pth`` file adds this interpreter's site folders after its own, with their own
+    ``.pth`` files processed. Returns its python."""
+    venv.create(path, system_site_packages=False, with_pip=False)
+    python = path / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             check=True, capture_output=True, text=True, env=_clean_env()).stdout.strip()
+    lines = "".join(f"import site; site.addsitedir({folder!r})\n" for folder in _site_dirs())
+    (Path(purelib) / "_outer_site_packages.pth").write_text(lines)
+    return python
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment (reusing this one's packages) with the project pip-installed, offline,
+    """A fresh virtual environment (seeing this interpreter's packages) with the project pip-installed, offline,
     from a copy of the checkout (a build writes into its source tree; the checkout stays untouched)."""
     root = tmp_path_factory.mktemp("install")
     (root / "src").mkdir()
@@ -43,14 +67,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copytree(ROOT / name, root / "src" / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(ROOT / name, root / "src" / name)
-    venv.create(root / "venv", system_site_packages=True, with_pip=False)
-    python = root / "venv" / "bin" / "python"
+    python = _nested_venv(root / "venv")
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--no-index", str(root / "src")], check=True, env=_clean_env(), cwd=root,
                    capture_output=True, text=True)
     return root / "venv"
 
 
+@pytest.mark.slow  # a pip install
 def test_installed_command_scores_from_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
     command = installed / "bin" / "qualiclip"
     usage = subprocess.run([str(command), "--help"], cwd=tmp_path, env=_clean_env(), capture_output=True,
@@ -64,6 +88,7 @@ def test_installed_command_scores_from_outside_the_checkout(installed: Path, tmp
     assert record["score"] == pytest.approx(expected.score, abs=1e-6)
 
 
+@pytest.mark.slow  # a pip install
 def test_installed_packages_and_data_come_from_the_install(installed: Path, tmp_path: Path) -> None:
     script = ("import json, qualiclip, qualiclip.explain, qualiclip.studio.serve, importlib.resources as r; "
               "w = r.files('qualiclip') / 'weights'; "
@@ -139,8 +164,9 @@ def test_requirements_files_agree_with_pyproject() -> None:
         module, _, function = target.partition(":")
         assert callable(getattr(importlib.import_module(module), function)), target
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    assert all(list((ROOT / package.replace(".", "/")).glob(pattern)) for package, patterns in data.items()
-               for pattern in patterns)
+    missing = [f"{package}: {pattern}" for package, patterns in data.items() for pattern in patterns
+               if not list((ROOT / package.replace(".", "/")).glob(pattern))]
+    assert missing == []
 
 
 def _changes_sys_path(node: ast.AST) -> bool:

@@ -59,6 +59,7 @@ def _colour_modes(photo: np.ndarray) -> dict[str, Image.Image]:
             "cmyk.jpg": rgb.convert("CMYK"), "grey.png": rgb.convert("L")}
 
 
+@pytest.mark.slow  # a Gradio server
 def test_every_colour_mode_scores_as_in_the_library(client: Client, tiny_studio: Studio, photo: np.ndarray,
                                                      tmp_path: Path) -> None:
     for name, image in _colour_modes(photo).items():
@@ -76,6 +77,7 @@ def test_every_colour_mode_scores_as_in_the_library(client: Client, tiny_studio:
     assert result["original_size"] == [photo.shape[0], 96]  # width and height swapped by the rotation
 
 
+@pytest.mark.slow  # a Gradio server
 def test_transparency_is_composited_on_white_not_dropped(client: Client, photo: np.ndarray, tmp_path: Path) -> None:
     opaque, faded = tmp_path / "opaque.png", tmp_path / "faded.png"
     Image.fromarray(photo).save(opaque)
@@ -101,6 +103,7 @@ def test_every_model_endpoint_shares_one_queue(tiny_studio: Studio) -> None:
                                                              MODEL_QUEUE["concurrency_limit"]), fn.name
 
 
+@pytest.mark.slow  # a Gradio server
 def test_uploads_over_the_limit_are_refused(client: Client, tmp_path: Path) -> None:
     big = tmp_path / "huge.png"
     big.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(51 * 1024 * 1024))
@@ -108,6 +111,7 @@ def test_uploads_over_the_limit_are_refused(client: Client, tmp_path: Path) -> N
         client.predict(handle_file(str(big)), api_name="/score")
 
 
+@pytest.mark.slow  # a Gradio server
 def test_an_image_too_elongated_for_the_cap_is_refused(client: Client, tiny_studio: Studio, tmp_path: Path) -> None:
     strip = tmp_path / "strip.png"
     Image.new("RGB", (40_000, 32), (90, 120, 200)).save(strip)
@@ -117,6 +121,7 @@ def test_an_image_too_elongated_for_the_cap_is_refused(client: Client, tiny_stud
         prepare(strip, CPU_MAX_SIDE)
 
 
+@pytest.mark.slow  # a Gradio server
 def test_a_long_thin_image_still_gets_heatmaps_and_a_preview(client: Client, tmp_path: Path) -> None:
     strip = tmp_path / "ribbon.png"
     rng = np.random.default_rng(0)
@@ -142,6 +147,7 @@ def _bad_uploads(tmp_path: Path) -> dict[str, Path]:
     return {"corrupt": corrupt, "svg": svg, "bomb": bomb, "text": text}
 
 
+@pytest.mark.slow  # a Gradio server
 def test_no_error_reveals_a_server_path(client: Client, tmp_path: Path) -> None:
     for kind, path in _bad_uploads(tmp_path).items():
         for api_name, extra in (("/score", ()), ("/heatmaps", ("gradcam", -1, 0.5)), ("/compare", ())):
@@ -152,6 +158,7 @@ def test_no_error_reveals_a_server_path(client: Client, tmp_path: Path) -> None:
             assert "/tmp" not in message and str(tmp_path) not in message and "gradio" not in message, (kind, message)
 
 
+@pytest.mark.slow  # a Gradio server
 def test_banner_compare_tab_and_config_show_no_server_paths(served: tuple[str, Client], photo: np.ndarray,
                                                             tmp_path: Path) -> None:
     url, client = served
@@ -207,6 +214,7 @@ def test_batch_limits_and_its_csv_folders_are_cleaned(tiny_studio: Studio, tmp_p
     assert not stale.exists() and fresh.is_dir() and fresh.parent == root
 
 
+@pytest.mark.slow  # a Gradio server
 def test_multi_frame_files_score_the_first_frame_with_a_notice(client: Client, photo: np.ndarray,
                                                                tmp_path: Path) -> None:
     frames = [Image.fromarray(photo), Image.fromarray(255 - photo)]

@@ -190,12 +190,14 @@ def trained(photo_dirs, tmp_path_factory) -> tuple[Trainer, float, float]:
     return trainer, before, result.summaries[-1].pairwise_accuracy
 
 
+@pytest.mark.slow  # a training run
 def test_short_training_improves_held_out_ranking(trained) -> None:
     _, before, after = trained
     assert 0.3 <= before <= 0.7, before
     assert after - before >= 0.15 and after >= 0.8, (before, after)
 
 
+@pytest.mark.slow  # a training run
 def test_checkpoints_load_in_the_scoring_core(trained) -> None:
     trainer, _, _ = trained
     files = trainer.files
@@ -217,12 +219,14 @@ def test_checkpoints_load_in_the_scoring_core(trained) -> None:
     assert set(lines[0]) >= {"total", "consistency", "positive", "negative", "lr"}
 
 
+@pytest.mark.slow  # a training run
 def test_orthogonal_prompt_features_are_separated(trained) -> None:
     features = read_checkpoint(trained[0].files.final).prompt_features
     gram = features @ features.T
     assert torch.allclose(gram, torch.eye(14), atol=1e-5)  # every pos/neg pair has cosine 0 <= 0.5
 
 
+@pytest.mark.slow  # a training run
 def test_calibrated_logit_scale_leaves_no_saturated_ties(trained) -> None:
     trainer, _, _ = trained
     model = load_model(weights=trainer.files.final)
@@ -245,6 +249,7 @@ def test_calibration_undoes_saturation_of_large_gaps() -> None:
     assert scale * 0.45 <= 12.0 + 1e-6
 
 
+@pytest.mark.slow  # a training run
 @pytest.mark.parametrize("ema_decay", [0.0, 0.8])
 def test_resume_reproduces_the_uninterrupted_run(photo_dirs, tmp_path, ema_decay: float) -> None:
     with warnings.catch_warnings():
@@ -286,6 +291,7 @@ def test_unreadable_training_state_is_a_clear_error(photo_dirs, tmp_path) -> Non
         Trainer(config, resume=True)
 
 
+@pytest.mark.slow  # a training run
 def test_moving_average_is_what_gets_evaluated_and_written(photo_dirs, tmp_path) -> None:
     decay = 0.7
     trainer = Trainer(tiny_config(photo_dirs, tmp_path, ema_decay=decay))
@@ -302,6 +308,7 @@ def test_moving_average_is_what_gets_evaluated_and_written(photo_dirs, tmp_path)
     assert read_checkpoint(trainer.files.weights).clip_state["visual.conv1.weight"].equal(written)
 
 
+@pytest.mark.slow  # a training run
 def test_train_cli_from_scratch_with_compact_text_tower(photo_dirs, tmp_path) -> None:
     out = tmp_path / "cli"
     code = main(["train", str(photo_dirs[0]), "--holdout", str(photo_dirs[1]), "--out", str(out), "--steps", "2",

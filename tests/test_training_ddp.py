@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
             "-m", "qualiclip", "train"]
 LOSSES = ("total", "consistency", "positive", "negative")
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]  # torchrun, spawned ranks
 
 
 def settings(photo_dirs: tuple[Path, Path], output: Path, **changes: object) -> dict[str, object]:

@@ -1,0 +1,96 @@
+"""The documentation runs: every ```bash and ```python block of README.md and docs/*.md (slow), and every
+link between the pages resolves (fast). ```console blocks are shown, not run."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+#: Seconds a block may run; about 60 s on a quiet 2-core machine, with room for a shared one.
+BLOCK_TIMEOUT = 240
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def blocks(page: Path, language: str) -> list[str]:
+    return [body for lang, body in FENCE.findall(page.read_text()) if lang == language]
+
+
+def runnable_blocks() -> list[tuple[Path, int, str, str]]:
+    """(page, index on the page, language, code) of every block the test runs."""
+    found = []
+    for page in PAGES:
+        for index, (language, body) in enumerate(FENCE.findall(page.read_text())):
+            if language in ("bash", "python"):
+                found.append((page, index, language, body))
+    return found
+
+
+def _offline_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env.update(PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES="", HF_HUB_OFFLINE="1", MPLBACKEND="Agg")
+    return env
+
+
+def test_the_fence_parser_finds_what_it_must() -> None:
+    text = "a\n```bash\necho 1\n```\n```console\n$ x\n```\n```python\nprint(2)\n```\n"
+    assert FENCE.findall(text) == [("bash", "echo 1\n"), ("console", "$ x\n"), ("python", "print(2)\n")]
+    assert blocks(ROOT / "README.md", "python"), "the README shows Python"
+
+
+@pytest.mark.slow  # runs every example: training, evaluation, scoring
+@pytest.mark.parametrize("page, index, language, code",
+                         [pytest.param(*block, id=f"{block[0].name}-{block[1]}") for block in runnable_blocks()])
+def test_every_documented_block_runs(page: Path, index: int, language: str, code: str) -> None:
+    command = ["bash", "-e", "-o", "pipefail", "-c", code] if language == "bash" else [sys.executable, "-c", code]
+    (Path("/tmp") / "qc-docs").mkdir(exist_ok=True)
+    try:
+        result = subprocess.run(command, cwd=ROOT, env=_offline_env(), capture_output=True, text=True,
+                                timeout=BLOCK_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{page.name} block {index} ran over {BLOCK_TIMEOUT} s:\n{code}")
+    assert result.returncode == 0, f"{page.name} block {index} failed:\n{code}\n{result.stderr[-3000:]}"
+
+
+def test_every_page_the_readme_links_exists() -> None:
+    targets = [t for t in LINK.findall((ROOT / "README.md").read_text()) if t.startswith("docs/")]
+    assert "docs/testing.md" in [t.split("#")[0] for t in targets]
+    missing = [t for t in targets if not (ROOT / t.split("#")[0]).exists()]
+    assert missing == []
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", FENCE.sub("", page.read_text()), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_relative_link_in_the_docs_resolves() -> None:
+    assert "the-synthetic-distortions" in _anchors(ROOT / "docs" / "training.md")
+    broken = []
+    for page in PAGES:
+        for target in LINK.findall(FENCE.sub("", page.read_text())):
+            if re.match(r"[a-z]+:", target):
+                continue  # http(s), mailto: not checked offline
+            path, _, anchor = target.partition("#")
+            file = (page.parent / path).resolve() if path else page
+            if not file.exists():
+                broken.append(f"{page.name}: {target}")
+            elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
+                broken.append(f"{page.name}: {target} (no such heading)")
+    assert broken == []
+
+
+def test_the_readme_test_command_is_what_ci_runs_and_the_readme_is_short() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    command = "pip install -r requirements-dev.txt && python -m pytest -q"
+    assert command in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install --quiet -r requirements-dev.txt" in ci and re.search(r"^python -m pytest -q\b", ci, re.M)
