@@ -139,7 +139,8 @@ def test_requirements_files_agree_with_pyproject() -> None:
         module, _, function = target.partition(":")
         assert callable(getattr(importlib.import_module(module), function)), target
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    assert all(list((ROOT / package).glob(pattern)) for package, patterns in data.items() for pattern in patterns)
+    assert all(list((ROOT / package.replace(".", "/")).glob(pattern))
+               for package, patterns in data.items() for pattern in patterns)
 
 
 def _changes_sys_path(node: ast.AST) -> bool:
