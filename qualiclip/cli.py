@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from typing import Callable, Sequence
 
+from . import __version__
 from .collection.cli import add_score_dataset_parser
 from .errors import EXIT_INTERRUPTED
 from .evaluation.cli import add_eval_parsers
@@ -41,7 +42,7 @@ def add_score_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentP
 def build_parser(prog: str = "qualiclip") -> argparse.ArgumentParser:
     """Every sub-command's parser; ``prog`` is how the usage lines name the command."""
     parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_score_parser(commands)
     add_score_dataset_parser(commands)
@@ -50,13 +51,7 @@ def build_parser(prog: str = "qualiclip") -> argparse.ArgumentParser:
     return parser
 
 
-def _version() -> str:
-    from . import __version__
-
-    return __version__
-
-
-def handler(name: str):
+def handler(name: str) -> Callable[[argparse.Namespace], int]:
     """The function a ``"module:function"`` handler name refers to (its module imported now)."""
     module, _, function = name.partition(":")
     return getattr(importlib.import_module(module), function)

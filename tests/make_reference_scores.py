@@ -2,7 +2,7 @@
 renamed and restructured (issue 22), for tests/test_library_api.py to compare against bit for bit.
 
 Run once, on the commit before that refactor (its hash is stored in the file), from the repository root:
-``python tests/make_reference_scores.py``. :func:`compute` uses only calls that existed then and still do
+``python -m tests.make_reference_scores``. :func:`compute` uses only calls that existed then and still do
 (``load_model``, ``score``, ``as_module``), so the test runs the very same calls on today's code. Models:
 a tiny random checkpoint (official formula), the same checkpoint with a random QualiCLIP+ prompt file
 (pyiqa's formula), and the bundled offline model; images: the app's example photos (capped at 96 px for
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -62,7 +61,6 @@ def compute(folder: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    sys.path.insert(0, str(ROOT))
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
         results = {"commit": commit, **compute(Path(tmp))}

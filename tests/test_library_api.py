@@ -133,7 +133,7 @@ def test_scores_are_bit_identical_to_the_code_before_the_refactor(tmp_path: Path
     commit 73ea17c, before QualityModel became QualityScorer and the loader, registry and results were
     restructured (the file records the commit). The same calls (make_reference_scores.compute) run on
     today's code: every score, pair probability, similarity and module score must be equal, bit for bit."""
-    from make_reference_scores import compute
+    from tests.make_reference_scores import compute
 
     reference = json.loads(REFERENCE.read_text())
     assert reference["commit"].startswith("73ea17c")
