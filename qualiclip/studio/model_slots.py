@@ -23,6 +23,7 @@ import open_clip
 import torch
 
 from qualiclip import MODELS, CheckpointError, QualiCLIPError, QualityScorer, WeightsUnavailableError, load_model
+from qualiclip.model_registry import OFFLINE_MODEL
 from qualiclip.scoring import default_device
 
 from .gpu import on_zero_gpu
@@ -35,7 +36,7 @@ CPU_MAX_SIDE = 768
 GPU_MAX_SIDE = 2048
 OFFICIAL = "qualiclip"
 BASELINE = "clip-iqa"
-OFFLINE = "qualiclip-offline"
+OFFLINE = OFFLINE_MODEL
 #: pyiqa's QualiCLIP+ models (QualiCLIP with prompts tuned on a MOS dataset), in registry order.
 QUALICLIP_PLUS = tuple(key for key, spec in MODELS.items() if spec.prompt_learner is not None)
 #: Models shown side by side (Compare tab, sweeps), in this order.
