@@ -102,6 +102,7 @@ def test_installed_packages_and_data_come_from_the_install(installed: Path, tmp_
     assert (installed / "bin" / "qualiclip-studio").is_file()
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_library_and_score_command_need_no_extra(tmp_path: Path) -> None:
     """With every extra's modules made unimportable, the library, the hub module and ``score`` still work,
     and the commands that plot say which extra they need."""
@@ -175,6 +176,7 @@ def test_nothing_patches_sys_path() -> None:
     assert offenders == []
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_benchmarks_import_as_modules_of_the_checkout() -> None:
     modules = sorted(f"benchmarks.{path.stem}" for path in (ROOT / "benchmarks").glob("*.py") if path.stem != "__init__")
     assert "benchmarks.bench_score" in modules
