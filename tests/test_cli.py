@@ -39,6 +39,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_score_folder_with_a_bad_file(folder: Path, tiny_checkpoint: Path, tmp_path: Path) -> None:
     out_csv = tmp_path / "scores.csv"
     result = _run("score", str(folder), "--weights", str(tiny_checkpoint), "--csv", str(out_csv))
@@ -53,6 +54,7 @@ def test_score_folder_with_a_bad_file(folder: Path, tiny_checkpoint: Path, tmp_p
     assert len(rows[0]) == 2 + 7
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_json_output_and_clean_exit(folder: Path, tiny_checkpoint: Path) -> None:
     (folder / "broken.jpg").unlink()
     result = _run("score", str(folder / "a.png"), str(folder / "nested"), "--weights", str(tiny_checkpoint), "--json")
@@ -62,6 +64,7 @@ def test_json_output_and_clean_exit(folder: Path, tiny_checkpoint: Path) -> None
     assert all(0 <= r["score"] <= 1 and len(r["pair_probabilities"]) == 7 for r in records)
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_missing_weights_fail_with_a_clear_message(folder: Path, tmp_path: Path) -> None:
     result = _run("score", str(folder / "a.png"), "--weights", str(tmp_path / "absent.pth"))
     assert result.returncode == 2
@@ -116,6 +119,7 @@ def test_checkpoint_problems_are_one_error_line_and_status_2(kind: str, bad_chec
     assert not (tmp_path / "run").exists() and not (tmp_path / "scores.csv").exists()
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_a_hostile_checkpoint_is_one_line_from_the_real_command_line(bad_checkpoints: dict[str, Path],
                                                                      folder: Path) -> None:
     result = _run("score", str(folder / "a.png"), "--weights", str(bad_checkpoints["hf-hub-arch"]))
@@ -126,6 +130,7 @@ def test_a_hostile_checkpoint_is_one_line_from_the_real_command_line(bad_checkpo
 
 
 # -- outputs: CSV cells cannot be formulas, JSON is always JSON -----------------------------------
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_score_csv_escapes_file_names_that_look_like_formulas(tiny_checkpoint: Path, tmp_path: Path,
                                                               photo: np.ndarray) -> None:
     names = ["=2+5.png", "@SUM(1,2).png", "-x.png", "+x.png", "plain.png"]
@@ -252,6 +257,7 @@ def test_ctrl_c_during_score_keeps_the_rows_written(tiny_checkpoint: Path, folde
     assert all(0 <= float(row["score"]) <= 1 for row in rows)
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_sigint_to_a_real_score_process(tiny_checkpoint: Path, folder: Path, tmp_path: Path,
                                        popen_with_ctrl_c) -> None:
     """The real thing: SIGINT while the command scores (one file a batch, listed 200 times)."""

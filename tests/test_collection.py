@@ -190,6 +190,7 @@ def test_command_line_scores_equal_the_score_command(collection, tiny_checkpoint
     assert capsys.readouterr().err == "error: --workers only apply to --engine ray\n"
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_sigint_keeps_the_rows_and_a_rerun_completes_the_collection(tiny_checkpoint: Path, tmp_path: Path,
                                                                     photo: np.ndarray,
                                                                     capsys: pytest.CaptureFixture,

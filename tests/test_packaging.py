@@ -117,6 +117,7 @@ def test_the_installed_distribution_has_the_licence_and_the_version(installed: P
     assert files and text == "MIT License"
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_library_and_score_command_need_no_extra(tmp_path: Path) -> None:
     """With every extra's modules made unimportable, the library, the hub module and ``score`` still work,
     and the commands that plot say which extra they need."""
@@ -190,6 +191,7 @@ def test_nothing_patches_sys_path() -> None:
     assert offenders == []
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_benchmarks_import_as_modules_of_the_checkout() -> None:
     modules = sorted(f"benchmarks.{path.stem}" for path in (ROOT / "benchmarks").glob("*.py") if path.stem != "__init__")
     assert "benchmarks.bench_score" in modules

@@ -226,6 +226,7 @@ def test_multi_frame_files_score_the_first_frame_with_a_notice(client: Client, p
     assert result["score"] == pytest.approx(_score(client, first), abs=1e-4)
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_a_large_jpeg_is_decoded_at_reduced_size(tmp_path: Path) -> None:
     """Peak memory of preparing a 6000x6000 JPEG for a 768 px cap, measured in a fresh process."""
     path = tmp_path / "large.jpg"

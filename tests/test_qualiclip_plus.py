@@ -89,6 +89,7 @@ def test_a_different_context_gives_different_features(tiny_checkpoint: Path, let
     assert (model.prompt_features - other).abs().max() > 1e-3
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_named_models_load_from_the_cache_each_with_its_own_prompts(
         tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, photo: np.ndarray) -> None:
     monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path))

@@ -72,6 +72,7 @@ def test_interactive_bookings_fit_30_s_after_zero_gpus_factor(tiny_studio: Studi
     assert bookings.batch([small]) < bookings.batch([big] * 20) < LONG_CAP_S
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_start_up_imports_nothing_only_lazy_tabs_need() -> None:
     """Building the app must not import what the heatmaps alone need (pytorch-grad-cam)."""
     script = ("import sys; from qualiclip.studio.layout import build_demo; from qualiclip.studio.model_slots import load_studio; "
@@ -80,6 +81,7 @@ def test_start_up_imports_nothing_only_lazy_tabs_need() -> None:
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_the_server_allocator_tuning_applies_on_glibc() -> None:
     script = "from qualiclip.studio.allocator import tune_for_serving; print(tune_for_serving())"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)

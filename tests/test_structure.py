@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("qualiclip",)
 
@@ -104,6 +106,7 @@ def test_library_and_explanations_never_import_gradio_or_the_app() -> None:
             assert not _absolute_imports(path) & {"gradio", "app"}, path
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_importing_the_library_and_explanations_loads_neither_gradio_nor_the_app() -> None:
     loaded = subprocess.run([sys.executable, "-c", "import sys, qualiclip, qualiclip.explain, qualiclip.cli; "
                              "print(sorted(n for n in sys.modules if n.split('.')[0] == 'gradio' "
@@ -126,6 +129,7 @@ def test_app_py_is_wiring_only() -> None:
     assert not [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_ray_is_imported_only_by_the_ray_engine_and_the_command_line_needs_neither_ray_nor_pyarrow() -> None:
     importers = []
     for package in PACKAGES:

@@ -52,6 +52,7 @@ def _recorder(messages: list[str]):
     return lambda *args, desc, **options: messages.append(desc)
 
 
+@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_sweep_overlays_every_available_model(tiny_studio: Studio, second_checkpoint: Path, photo_path: str) -> None:
     loads, messages = [], []
     studio = _two_model_studio(tiny_studio, second_checkpoint, loads)
