@@ -20,7 +20,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from qualiclip import ImageLoadError, prepare
-from qualiclip.studio import batch
+from qualiclip.studio import batch, exports
 from qualiclip.studio.background_server import running_app
 from qualiclip.studio.layout import MODEL_QUEUE, build_demo
 from qualiclip.studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio
@@ -163,7 +163,7 @@ def test_banner_compare_tab_and_config_show_no_server_paths(served: tuple[str, C
     with urllib.request.urlopen(f"{url}config") as response:
         config = response.read().decode()
     for secret in [*cells, config]:
-        for fragment in ("/root", str(ROOT), ".cache", "checkpoints", "qualiclip_batch"):
+        for fragment in ("/root", str(ROOT), ".cache", "checkpoints", "qualiclip_exports"):
             assert fragment not in secret, (fragment, secret[:200])
     # The only server paths in the config are Gradio's own file-serving URLs (its upload cache)
     gradio_cache = os.environ.get("GRADIO_TEMP_DIR", os.path.join(tempfile.gettempdir(), "gradio"))
@@ -200,10 +200,10 @@ def test_batch_limits_and_its_csv_folders_are_cleaned(tiny_studio: Studio, tmp_p
     with pytest.raises(gr.Error, match="3 megapixels; at most 2 per batch"):
         Callbacks(tiny_studio).batch_score([str(f) for f in files])
     root = tmp_path / "csv"
-    stale = batch.request_folder(root)
+    stale = exports.request_folder(root)
     (stale / "old.csv").write_text("x")
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
-    fresh = batch.request_folder(root)
+    fresh = exports.request_folder(root)
     assert not stale.exists() and fresh.is_dir() and fresh.parent == root
 
 
