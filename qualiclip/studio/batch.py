@@ -35,6 +35,20 @@ def columns(pairs: Sequence[PromptPair]) -> list[str]:
     return ["thumbnail", "file", "score", "label", "error", *pair_names(pairs)]
 
 
+#: How the results table can be ordered: (label, sort column, ascending).
+ORDERS = {"Best score first": ("score", False), "Worst score first": ("score", True), "File name": ("file", True)}
+
+
+def sorted_table(table: pd.DataFrame | None, order: str | None) -> pd.DataFrame | None:
+    """``table`` in ``order`` (a key of :data:`ORDERS`; files that could not be scored last), or as it is."""
+    if table is None or order not in ORDERS or table.empty:
+        return table
+    column, ascending = ORDERS[order]
+    key = (lambda values: values.str.lower()) if column == "file" else None
+    return table.sort_values(column, ascending=ascending, na_position="last", kind="stable", key=key,
+                             ignore_index=True)
+
+
 def total_pixels(paths: Sequence[Path]) -> int:
     """Sum of width x height of the readable images among ``paths`` (headers only, nothing decoded)."""
     total = 0

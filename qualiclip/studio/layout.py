@@ -70,7 +70,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                     gr.Markdown(content.LIMITS_MARKDOWN)
             with gr.Column(scale=3):
                 shown_tab = gr.State(SCORE_TAB)
-                with gr.Tabs(elem_id="tabs") as tabs:
+                with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabs:
                     with gr.Tab(SCORE_TAB):
                         pair_plot = gr.BarPlot(x="pair", y="probability", y_lim=[0, 1], x_label_angle=-30,
                                                sort=[pair_chart_label(p) for p in pairs],
@@ -150,8 +150,9 @@ def build_demo(studio: Studio) -> gr.Blocks:
                     with gr.Tab("Batch"):
                         files = gr.File(file_count="multiple", label="Image files", type="filepath")
                         batch_button = gr.Button("Score all files", variant="primary")
+                        batch_order = gr.Radio(list(batch.ORDERS), label="Order of the results", elem_id="batch-order")
                         batch_table = gr.Dataframe(
-                            label="Results (sort with the arrows in a column header)", headers=batch.columns(pairs),
+                            label="Results", headers=batch.columns(pairs),
                             interactive=False, wrap=True, elem_id="batch-table",
                             datatype=["markdown", "str", "number", "str", "str", *["number"] * len(pairs)],
                             column_widths=["72px", "160px", "80px", "100px", "220px", *["100px"] * len(pairs)])
@@ -211,8 +212,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
         sweep_button.click(on_gpu(handlers.sweep_image), inputs=[image, degradation, every_type],
                            outputs=[sweep_plot, sweep_table, sweep_summary, sweep_csv, sweep_png], api_name="sweep",
                            **MODEL_QUEUE)
-        batch_button.click(on_gpu(handlers.batch_score), inputs=files, outputs=[batch_table, csv_file],
-                           api_name="batch", **MODEL_QUEUE)
+        batch_scored = batch_button.click(on_gpu(handlers.batch_score), inputs=files, outputs=[batch_table, csv_file],
+                                          api_name="batch", **MODEL_QUEUE)
         compare_button.click(on_gpu(handlers.compare_models), inputs=image,
                              outputs=[compare_table, compare_gallery, compare_summary, compare_csv],
                              api_name="compare", **MODEL_QUEUE)
@@ -220,6 +221,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
                             outputs=[custom_gauge, custom_plot, custom_json], api_name="custom_pairs", **MODEL_QUEUE)
         learn_button.click(on_gpu(handlers.learn_similarities), inputs=[image, learn_degradation, learn_pair],
                            outputs=[learn_plot, learn_table], api_name="similarities", **MODEL_QUEUE)
+        order_io = dict(fn=batch.sorted_table, inputs=[batch_table, batch_order], outputs=batch_table, queue=False,
+                        api_visibility="private")
+        batch_order.change(**order_io)
+        batch_scored.success(**order_io)
         scored.failure(handlers.input_error, inputs=image, outputs=[gauge, degraded_gauge], api_visibility="private")
         degradation.change(level_key, inputs=degradation, outputs=levels, queue=False, api_visibility="private")
         tabs.select(handlers.main_image_shown, outputs=image_column, queue=False, api_visibility="private")
