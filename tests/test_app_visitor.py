@@ -189,6 +189,10 @@ def test_opacity_follows_the_keyboard(desktop, photos: dict[str, Path]) -> None:
     page = desktop
     _upload(page, photos["photo"])
     _score(page)
+    old = _map_source(page, "good-map")
+    page.get_by_label("Attention map (gradient-free)").check()  # local scores: never an empty map
+    page.wait_for_function("([sel, old]) => document.querySelector(sel)?.src !== old", arg=["#good-map img", old])
+    page.locator("#good-caption", has_text="locally judged good").wait_for()
     first = _map_source(page, "good-map")
     page.locator("#opacity input[type=range]").focus()
     page.keyboard.press("ArrowRight")
@@ -255,7 +259,8 @@ def test_phone_shows_the_score_without_scrolling(phone, photos: dict[str, Path])
     page.screenshot(path=str(ARTIFACTS / "visitor_phone_score.png"))
     page.get_by_role("tab", name="Robustness").click()
     page.locator("#degraded-gauge .qc-gauge").wait_for()
-    clipped = page.evaluate("""() => [...document.querySelectorAll('label span, [data-testid="block-info"], button')]
-        .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+    clipped = page.evaluate("""() => [...document.querySelectorAll('label span, [data-testid="block-info"]')]
+        .filter(e => e.offsetParent !== null && e.innerText.trim() && e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.innerText)""")
     assert clipped == []
     page.screenshot(path=str(ARTIFACTS / "visitor_phone_robustness.png"), full_page=True)
