@@ -157,7 +157,7 @@ def test_banner_compare_tab_and_config_show_no_server_paths(served: tuple[str, C
     url, client = served
     path = tmp_path / "photo.png"
     Image.fromarray(photo).save(path)
-    table, _ = client.predict(handle_file(str(path)), api_name="/compare")
+    table, *_ = client.predict(handle_file(str(path)), api_name="/compare")
     cells = [str(cell) for row in table["data"] for cell in row]
     assert "its weights are not on this server." in cells
     with urllib.request.urlopen(f"{url}config") as response:

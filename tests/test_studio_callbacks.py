@@ -14,7 +14,7 @@ from qualiclip import MODELS, WeightsUnavailableError, load_model
 from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS, GROUPS, apply_degradation
 from qualiclip.imaging import MAX_PIXELS
 from qualiclip.model_registry import BUNDLED_DIR, ModelSpec
-from qualiclip.studio import model_slots, robustness
+from qualiclip.studio import EXAMPLES_DIR, model_slots, robustness
 from qualiclip.studio.analysis import AnalysisCache
 from qualiclip.studio.callbacks import Callbacks
 from qualiclip.studio.content import learn_markdown
@@ -381,3 +381,45 @@ def test_learn_tab_describes_the_loaded_model(tiny_studio: Studio) -> None:
     assert "QualiCLIP-offline" in learn and "CLIP's text encoder" not in learn
     tiny = learn_markdown(tiny_studio.primary, None)
     assert f"scaled by {tiny_studio.primary.logit_scale:.4g}" in tiny and "encoded once by the model's text" in tiny
+
+
+def test_levels_name_their_parameter_and_say_when_they_change_nothing(photo: np.ndarray) -> None:
+    assert robustness.level_text("gaussian_blur", 4) == "level 4 (sigma 2 px)"
+    assert robustness.level_text("jpeg", 4) == "level 4 (quality 7)"
+    assert robustness.level_text("gaussian_blur", 1) == "level 1 (sigma 0.1 px: leaves the image unchanged)"
+    pristine = photo.astype(np.float32) / 255
+    for name in DEGRADATIONS:  # the probe agrees with a real photo
+        same = {level for level in range(1, 6)
+                if np.abs(apply_degradation(pristine, name, level, robustness.SEED) - pristine).max()
+                < robustness.UNCHANGED_TOLERANCE}
+        assert robustness.unchanged_levels(name) == same, name
+    assert {name for name in DEGRADATIONS if robustness.unchanged_levels(name)} == {
+        "gaussian_blur", "motion_blur", "mean_shift"}
+    assert "1: 0.1 (no change), 2: 0.5" in robustness.level_key("gaussian_blur")
+
+
+def test_a_uniform_grey_image_shows_no_evidence() -> None:
+    from qualiclip.studio.analysis import analyse
+    from qualiclip.studio.explanations import compute_maps
+
+    bundled = load_model("qualiclip-offline")
+    grey = compute_maps(bundled, analyse(bundled, np.full((256, 256, 3), 128, np.uint8)), "gradcam", ALL_PAIRS)
+    assert grey.positive.empty and grey.negative.empty  # the saturated score's gradients vanish
+    assert NO_EVIDENCE in caption(grey.positive, "good")
+    cat = compute_maps(bundled, analyse(bundled, str(EXAMPLES_DIR / "chelsea.jpg")), "gradcam", ALL_PAIRS)
+    assert not cat.positive.empty and not cat.negative.empty
+
+
+def test_examples_are_labelled_and_training_photos_say_so() -> None:
+    from qualiclip.studio.content import example_label
+
+    assert example_label("chelsea_white_noise_5.jpg", offline_model=True) == "Cat, white noise level 5"
+    assert example_label("coffee.jpg", offline_model=False) == "Coffee cup"
+    assert example_label("coffee.jpg", offline_model=True) == "Coffee cup (in the offline model's training set)"
+
+
+def test_two_photos_verdict_states_the_difference() -> None:
+    from qualiclip.studio.two_photos import verdict
+
+    assert verdict(0.59, 0.712).startswith("**Photo B looks better to this model**: 0.712 vs 0.590, 0.122 higher")
+    assert verdict(0.3001, 0.3003).startswith("**Both photos score the same**")
