@@ -209,7 +209,7 @@ def test_opacity_follows_the_keyboard(desktop, photos: dict[str, Path]) -> None:
 def test_batch_results_can_be_sorted(desktop, photos: dict[str, Path]) -> None:
     page = desktop
     page.get_by_role("tab", name="Batch").click()
-    assert not page.locator("#input-image").is_visible()  # the main drop zone is not beside the batch's own
+    page.locator("#input-image").wait_for(state="hidden")  # the main drop zone is not beside the batch's own
     page.locator("input[type=file][multiple]").set_input_files(
         [str(photos[name]) for name in ("photo", "blurred", "noisy", "corrupt")])
     page.get_by_role("button", name="Score all files").click()

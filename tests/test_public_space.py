@@ -93,7 +93,7 @@ def test_every_model_endpoint_shares_one_queue(tiny_studio: Studio) -> None:
     from qualiclip.studio.callbacks import Callbacks
 
     demo = build_demo(tiny_studio)
-    model_running = {name for name in vars(Callbacks) if not name.startswith("_")} - {"reblend", "selected_tab"}
+    model_running = {name for name in vars(Callbacks) if not name.startswith("_")} - {"reblend", "selected_tab", "main_image_shown"}
     model_events = [fn for fn in demo.fns.values() if fn.name in model_running]
     assert {fn.name for fn in model_events} == model_running and len(model_events) >= 9
     for fn in model_events:
@@ -157,9 +157,9 @@ def test_banner_compare_tab_and_config_show_no_server_paths(served: tuple[str, C
     url, client = served
     path = tmp_path / "photo.png"
     Image.fromarray(photo).save(path)
-    table, *_ = client.predict(handle_file(str(path)), api_name="/compare")
-    cells = [str(cell) for row in table["data"] for cell in row]
-    assert "its weights are not on this server." in cells
+    table, _, summary, _ = client.predict(handle_file(str(path)), api_name="/compare")
+    cells = [str(cell) for row in table["data"] for cell in row] + [summary]
+    assert "Official: its weights are not on this server." in summary
     with urllib.request.urlopen(f"{url}config") as response:
         config = response.read().decode()
     for secret in [*cells, config]:

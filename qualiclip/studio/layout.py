@@ -225,7 +225,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         api_visibility="private")
         batch_order.change(**order_io)
         batch_scored.success(**order_io)
-        scored.failure(handlers.input_error, inputs=image, outputs=[gauge, degraded_gauge], api_visibility="private")
+        scored.failure(handlers.input_error, inputs=image, outputs=[gauge, degraded_gauge], api_visibility="private",
+                       **MODEL_QUEUE)
         degradation.change(level_key, inputs=degradation, outputs=levels, queue=False, api_visibility="private")
         tabs.select(handlers.main_image_shown, outputs=image_column, queue=False, api_visibility="private")
         two_outputs = [gauge_a, gauge_b, two_verdict, two_gallery]
@@ -234,7 +235,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                              ).then(on_gpu(handlers.compare_two_photos), inputs=[photo_a, photo_b],
                                     outputs=two_outputs, api_name="two_photos", **MODEL_QUEUE)
         two_compared.failure(handlers.two_photos_error, inputs=[photo_a, photo_b], outputs=two_verdict,
-                             api_visibility="private")
+                             api_visibility="private", **MODEL_QUEUE)
     return demo
 
 
