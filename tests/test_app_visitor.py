@@ -145,6 +145,8 @@ def test_an_error_replaces_the_previous_result_once(desktop, photos: dict[str, P
     page.wait_for_timeout(1500)
     assert _visible_toasts(page) == 0  # opening another tab does not say it again
     assert page.locator("#original-gauge .qc-gauge").count() == 0
+    assert page.locator("#degraded-gauge .qc-error").is_visible()  # no "Error" pill covers it
+    assert page.locator(":is(#degraded-gauge, #degraded-image) .error:visible").count() == 0
     page.screenshot(path=str(ARTIFACTS / "visitor_error.png"), full_page=True)
     page.get_by_role("tab", name="Score").click()
     _upload(page, photos["photo"])  # a good image afterwards: the error goes, the score comes back

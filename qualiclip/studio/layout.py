@@ -43,6 +43,11 @@ CSS = """
 .qc-error {border-left: 4px solid #c0392b; padding: 0.5em 0.8em; background: var(--background-fill-secondary);}
 .qc-scale {display: flex; align-items: center; gap: 0.5em; font-size: 0.9em;}
 .qc-scale-bar {flex: 1; height: 10px; border-radius: 5px; max-width: 320px;}
+/* Outputs of the callbacks that run by themselves on a new image: their error is said once, in place of the
+   score (Callbacks.input_error), so Gradio's "Error" pills would only cover it. */
+:is(#score-gauge, #pair-plot, #good-map, #bad-map, #good-caption, #bad-caption, #original-gauge, #degraded-gauge,
+    #degraded-image, #gauge-a, #gauge-b, #two-verdict, #two-maps) [data-testid="status-tracker"]:has(.error)
+    {display: none !important;}
 @media (max-width: 640px) {
   #input-image {height: 240px !important;}
   #weights-banner {font-size: 0.85em;}
@@ -74,7 +79,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                     with gr.Tab(SCORE_TAB):
                         pair_plot = gr.BarPlot(x="pair", y="probability", y_lim=[0, 1], x_label_angle=-30,
                                                sort=[pair_chart_label(p) for p in pairs],
-                                               label="P(positive prompt) per antonym pair", height=300)
+                                               label="P(positive prompt) per antonym pair", height=300,
+                                               elem_id="pair-plot")
                         with gr.Accordion("Raw result", open=False):
                             result_json = gr.JSON(label="Result")
                         gr.Markdown("### What pulls the score up or down?")
@@ -119,7 +125,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         with gr.Row():
                             original_gauge = gr.HTML(elem_id="original-gauge", min_width=160)
                             degraded_gauge = gr.HTML(elem_id="degraded-gauge", min_width=160)
-                        degraded_image = gr.Image(label="Degraded image", interactive=False, format=DISPLAY_FORMAT)
+                        degraded_image = gr.Image(label="Degraded image", interactive=False, format=DISPLAY_FORMAT,
+                                                  elem_id="degraded-image")
                         with gr.Row():
                             every_type = gr.Checkbox(label="Sweep every type (about 25x longer)")
                             sweep_button = gr.Button("Sweep levels 0-5 with every model", variant="primary")
@@ -128,7 +135,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                              elem_id="sweep-plot")
                         sweep_table = gr.Dataframe(label="Scores per level", headers=SWEEP_COLUMNS, interactive=False,
                                                    elem_id="sweep-table",
-                                                   column_widths=["200px", "160px", "90px", "90px", *["70px"] * 6])
+                                                   column_widths=["270px", "160px", "90px", "90px", *["70px"] * 6])
                         with gr.Row():
                             sweep_csv = gr.DownloadButton("Download table (CSV)", size="sm")
                             sweep_png = gr.DownloadButton("Download plot (PNG)", size="sm")
