@@ -32,7 +32,8 @@ def photo_file(tmp_path_factory: pytest.TempPathFactory, photo: np.ndarray) -> s
 
 def test_documented_endpoints(client: Client) -> None:
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/score", "/heatmaps", "/sweep", "/batch", "/compare", "/robustness", "/similarities"} <= set(endpoints)
+    assert {"/score", "/heatmaps", "/sweep", "/batch", "/compare", "/robustness", "/similarities",
+            "/two_photos"} <= set(endpoints)
 
 
 def test_score(client: Client, photo_file: str) -> None:
@@ -45,7 +46,7 @@ def test_score(client: Client, photo_file: str) -> None:
 def test_bad_upload_is_a_readable_error(client: Client, tmp_path: Path) -> None:
     fake = tmp_path / "holiday.jpg"
     fake.write_text("not really a photo")
-    with pytest.raises(AppError, match="holiday.jpg is not an image file that can be read"):
+    with pytest.raises(AppError, match="holiday.jpg is not an image file .*Try another image"):
         client.predict(handle_file(str(fake)), api_name="/score")
 
 
@@ -57,11 +58,13 @@ def test_heatmaps(client: Client, photo_file: str) -> None:
 
 
 def test_sweep(client: Client, photo_file: str) -> None:
-    lines, table, summary = client.predict(handle_file(photo_file), "gaussian_blur", False, api_name="/sweep")
+    plot, table, summary, csv_path, png_path = client.predict(handle_file(photo_file), "gaussian_blur", False,
+                                                              api_name="/sweep")
     frame = pd.DataFrame(table["data"], columns=table["headers"])
-    assert frame["type"].tolist() == ["gaussian_blur"]
+    assert frame["type"].tolist() == ["Gaussian blur"]
     scores = frame.loc[0, ["L0", "L1", "L2", "L3", "L4", "L5"]].tolist()
-    assert [row[2] for row in lines["data"]] == scores
+    assert pd.read_csv(csv_path).loc[0, ["L0", "L1", "L2", "L3", "L4", "L5"]].tolist() == scores
+    assert Image.open(png_path).format == "PNG"
     score = client.predict(handle_file(photo_file), api_name="/score")[2]["score"]
     assert scores[0] == pytest.approx(score, abs=1e-4)
     assert ("Not monotone" in summary) != bool(frame.loc[0, "monotone"])
@@ -80,11 +83,24 @@ def test_batch_with_a_bad_file(client: Client, photo_file: str, tmp_path: Path) 
 
 
 def test_compare_gives_each_models_heatmaps(client: Client, photo_file: str) -> None:
-    table, gallery = client.predict(handle_file(photo_file), api_name="/compare")
+    table, gallery, _, csv_path = client.predict(handle_file(photo_file), api_name="/compare")
     frame = pd.DataFrame(table["data"], columns=table["headers"])
     assert frame["status"].tolist() == ["loaded"] and len(gallery) == 2
     assert [item["caption"].split(": towards ")[1].split()[0] for item in gallery] == ["good", "bad"]
     assert Image.open(gallery[0]["image"]).size == Image.open(photo_file).size
+
+
+def test_two_photos(client: Client, photo_file: str, tmp_path: Path) -> None:
+    blurred = tmp_path / "blurred.png"
+    Image.open(photo_file).reduce(4).resize(Image.open(photo_file).size).save(blurred)
+    gauge_a, gauge_b, verdict, gallery = client.predict(handle_file(photo_file), handle_file(str(blurred)),
+                                                        api_name="/two_photos")
+    scores = [client.predict(handle_file(path), api_name="/score")[2]["score"] for path in (photo_file, str(blurred))]
+    assert f'data-score="{scores[0]:.4f}"' in gauge_a and f'data-score="{scores[1]:.4f}"' in gauge_b
+    if round(scores[0] - scores[1], 3):
+        better = "Photo A" if scores[0] > scores[1] else "Photo B"
+        assert verdict.startswith(f"**{better} looks better") and f"{abs(scores[0] - scores[1]):.3f} higher" in verdict
+    assert [item["caption"].split(": towards ")[0] for item in gallery] == ["Photo A"] * 2 + ["Photo B"] * 2
 
 
 def test_custom_pairs(client: Client, photo_file: str) -> None:

@@ -20,7 +20,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from qualiclip import ImageLoadError, prepare
-from qualiclip.studio import batch
+from qualiclip.studio import batch, exports
 from qualiclip.studio.background_server import running_app
 from qualiclip.studio.layout import MODEL_QUEUE, build_demo
 from qualiclip.studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio
@@ -95,7 +95,7 @@ def test_every_model_endpoint_shares_one_queue(tiny_studio: Studio) -> None:
     from qualiclip.studio.callbacks import Callbacks
 
     demo = build_demo(tiny_studio)
-    model_running = {name for name in vars(Callbacks) if not name.startswith("_")} - {"reblend", "selected_tab"}
+    model_running = {name for name in vars(Callbacks) if not name.startswith("_")} - {"reblend", "selected_tab", "main_image_shown"}
     model_events = [fn for fn in demo.fns.values() if fn.name in model_running]
     assert {fn.name for fn in model_events} == model_running and len(model_events) >= 9
     for fn in model_events:
@@ -164,13 +164,13 @@ def test_banner_compare_tab_and_config_show_no_server_paths(served: tuple[str, C
     url, client = served
     path = tmp_path / "photo.png"
     Image.fromarray(photo).save(path)
-    table, _ = client.predict(handle_file(str(path)), api_name="/compare")
-    cells = [str(cell) for row in table["data"] for cell in row]
-    assert "its weights are not on this server." in cells
+    table, _, summary, _ = client.predict(handle_file(str(path)), api_name="/compare")
+    cells = [str(cell) for row in table["data"] for cell in row] + [summary]
+    assert "Official: its weights are not on this server." in summary
     with urllib.request.urlopen(f"{url}config") as response:
         config = response.read().decode()
     for secret in [*cells, config]:
-        for fragment in ("/root", str(ROOT), ".cache", "checkpoints", "qualiclip_batch"):
+        for fragment in ("/root", str(ROOT), ".cache", "checkpoints", "qualiclip_exports"):
             assert fragment not in secret, (fragment, secret[:200])
     # The only server paths in the config are Gradio's own file-serving URLs (its upload cache)
     gradio_cache = os.environ.get("GRADIO_TEMP_DIR", os.path.join(tempfile.gettempdir(), "gradio"))
@@ -207,10 +207,10 @@ def test_batch_limits_and_its_csv_folders_are_cleaned(tiny_studio: Studio, tmp_p
     with pytest.raises(gr.Error, match="3 megapixels; at most 2 per batch"):
         Callbacks(tiny_studio).batch_score([str(f) for f in files])
     root = tmp_path / "csv"
-    stale = batch.request_folder(root)
+    stale = exports.request_folder(root)
     (stale / "old.csv").write_text("x")
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
-    fresh = batch.request_folder(root)
+    fresh = exports.request_folder(root)
     assert not stale.exists() and fresh.is_dir() and fresh.parent == root
 
 

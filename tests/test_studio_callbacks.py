@@ -11,10 +11,10 @@ from PIL import Image
 
 from qualiclip.explain import NO_EVIDENCE, Heatmap, explain
 from qualiclip import MODELS, WeightsUnavailableError, load_model
-from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS, apply_degradation
+from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS, GROUPS, apply_degradation
 from qualiclip.imaging import MAX_PIXELS
 from qualiclip.model_registry import BUNDLED_DIR, ModelSpec
-from qualiclip.studio import model_slots, robustness
+from qualiclip.studio import EXAMPLES_DIR, model_slots, robustness
 from qualiclip.studio.analysis import AnalysisCache
 from qualiclip.studio.callbacks import Callbacks
 from qualiclip.studio.content import learn_markdown
@@ -22,6 +22,9 @@ from qualiclip.studio.explanations import ALL_PAIRS, caption
 from qualiclip.studio.layout import build_demo
 from qualiclip.studio.model_slots import CPU_MAX_SIDE, WEIGHTS_ENV, ModelSlot, Studio, load_studio
 from qualiclip.studio.views import NO_SCORE_HTML, gauge_html, quality_label
+
+
+LEVELS = [f"L{level}" for level in range(6)]
 
 
 @pytest.fixture(scope="module")
@@ -178,11 +181,14 @@ def test_robustness_preview(tiny_studio: Studio, photo_path: str, count_forwards
 
 def test_sweep_one_type_is_one_batched_forward(handlers: Callbacks, tiny_studio: Studio, photo_path: str,
                                                count_forwards: list[int]) -> None:
-    lines, table, summary = handlers.sweep_image(photo_path, "jpeg", False)
+    figure, table, summary, csv_path, png_path = handlers.sweep_image(photo_path, "jpeg", False)
     assert count_forwards == [6]
-    assert list(table.columns) == ["model", "label", "L0", "L1", "L2", "L3", "L4", "L5", "spearman", "monotone", "type"]
-    assert table["type"].tolist() == ["jpeg"]
-    assert len(lines) == 6 and lines["level"].tolist() == ["0", "1", "2", "3", "4", "5"]
+    assert list(table.columns) == ["type", "model", "spearman", "monotone", "L0", "L1", "L2", "L3", "L4", "L5"]
+    assert table["type"].tolist() == ["JPEG"]
+    [axis] = [axis for axis in figure.axes if axis.get_visible()]
+    assert axis.get_ylim() == (0, 1) and len(axis.lines) == 1
+    assert axis.lines[0].get_ydata().tolist() == table.loc[0, LEVELS].tolist()
+    assert pd.read_csv(csv_path)["type"].tolist() == ["JPEG"] and Path(png_path).read_bytes()[:4] == b"\x89PNG"
     pristine = np.asarray(Image.open(photo_path), np.float32) / 255
     degraded = [apply_degradation(pristine, "jpeg", level, robustness.SEED) for level in range(6)]
     direct = [result.score for result in tiny_studio.primary.score(degraded)]  # the library, one by one
@@ -192,14 +198,19 @@ def test_sweep_one_type_is_one_batched_forward(handlers: Callbacks, tiny_studio:
 
 def test_sweep_every_type_flags_non_monotone_types(handlers: Callbacks, photo_path: str,
                                                    count_forwards: list[int]) -> None:
-    lines, table, summary = handlers.sweep_image(photo_path, "jpeg", True)
-    assert table["type"].tolist() == list(DEGRADATIONS)
+    figure, table, summary, *_ = handlers.sweep_image(photo_path, "jpeg", True)
+    assert table["type"].tolist() == [spec.label for spec in DEGRADATIONS.values()]
     assert count_forwards == [6] + [5] * (len(DEGRADATIONS) - 1)  # level 0 scored once
-    assert table["L0"].nunique() == 1 and len(lines) == 6 * len(DEGRADATIONS)
+    assert table["L0"].nunique() == 1
+    panels = [axis for axis in figure.axes if axis.get_visible()]  # small multiples: one panel per group
+    assert [axis.get_title() for axis in panels] == list(GROUP_LABELS.values())
+    for axis, (group, names) in zip(panels, GROUPS.items()):
+        assert axis.get_ylim() == (0, 1) and len(axis.lines) == len(names)
+        assert len({line.get_color() for line in axis.lines}) == len(names)  # distinct colours within a panel
     for _, row in table.iterrows():
         expected = robustness.falls_monotonically([row[f"L{level}"] for level in range(6)])
         assert row["monotone"] == expected
-        assert (row["label"] in summary) == (not expected)
+        assert (row["type"] in summary) == (not expected)
 
 
 def test_falls_monotonically() -> None:
@@ -245,11 +256,12 @@ def test_compare_tab_loads_its_models_on_first_use(tiny_checkpoint: Path, photo_
                         ModelSpec(model_slots.OFFLINE, "Bundled offline", bundled=tiny_checkpoint))
     studio = load_studio()
     assert loads == ["qualiclip", "qualiclip-offline"]  # start-up: the primary model only
-    table, _ = Callbacks(studio).compare_models(photo_path)
+    table, _, summary, _ = Callbacks(studio).compare_models(photo_path)
     assert loads == ["qualiclip", "qualiclip-offline", "clip-iqa",
                      "qualiclip+", "qualiclip+-clive", "qualiclip+-flive", "qualiclip+-spaq"]
     assert table["status"].tolist() == ["unavailable", "unavailable", "loaded", *["unavailable"] * 4]
-    assert "could not be downloaded" in table["details"][1]
+    assert summary.count("could not be downloaded") == 1  # six unavailable models, their reason said once
+    assert all(title in summary for title in table["model"][table["status"] == "unavailable"])
     Callbacks(studio).compare_models(photo_path)
     assert len(loads) == 3 + 4  # tried once
 
@@ -257,10 +269,11 @@ def test_compare_tab_loads_its_models_on_first_use(tiny_checkpoint: Path, photo_
 def test_compare_models_shows_unavailable_models(handlers: Callbacks, photo_path: str, tiny_studio: Studio) -> None:
     slots = (ModelSlot("qualiclip", "Official", reason="offline: no weights"),
              ModelSlot("tiny", "Tiny", model=tiny_studio.primary))
-    table, _ = Callbacks(Studio(tiny_studio.primary, "", slots)).compare_models(photo_path)
+    table, _, summary, csv_path = Callbacks(Studio(tiny_studio.primary, "", slots)).compare_models(photo_path)
     assert table["model"].tolist() == ["Official", "Tiny"]
     assert table["status"].tolist() == ["unavailable", "loaded"]
-    assert table["details"][0] == "offline: no weights" and pd.isna(table["score"][0])
+    assert summary == "Unavailable here: Official: offline: no weights." and pd.isna(table["score"][0])
+    assert pd.read_csv(csv_path)["model"].tolist() == ["Official", "Tiny"]
     assert table["score"][1] == pytest.approx(handlers.score_image(photo_path)[2]["score"])
 
 
@@ -356,11 +369,57 @@ def test_a_cached_upload_cannot_be_altered_by_a_callback(tiny_studio: Studio, tm
     assert again is first and float(again.tensor().max()) == pytest.approx(10 / 255)
 
 
-def test_learn_tab_shows_the_logit_scale_of_the_loaded_model() -> None:
-    offline = load_studio(BUNDLED_DIR / "qualiclip-offline.pth")
-    assert offline.primary.logit_scale == pytest.approx(9.557, abs=0.01)
+def test_learn_tab_describes_the_loaded_model(tiny_studio: Studio) -> None:
+    bundled = load_studio(BUNDLED_DIR / "qualiclip-offline.pth").primary
+    assert bundled.logit_scale == pytest.approx(9.557, abs=0.01)
+    offline = Studio(bundled, "", (ModelSlot(model_slots.OFFLINE, "Bundled", model=bundled),))  # as the app loads it
     demo = build_demo(offline)
     [learn] = [block.value for block in demo.blocks.values()
                if isinstance(block, gr.Markdown) and "How the score is computed" in str(block.value)]
     assert "e^{9.557\\, f" in learn and "scaled by 9.557" in learn and "e^{100" not in learn
-    assert "scaled by 100)" in learn_markdown(100.0) and "own scale" not in learn_markdown(100.0)
+    assert "not CLIP's ResNet-50" in learn and "random orthonormal directions, not text embeddings" in learn
+    assert "QualiCLIP-offline" in learn and "CLIP's text encoder" not in learn
+    tiny = learn_markdown(tiny_studio.primary, None)
+    assert f"scaled by {tiny_studio.primary.logit_scale:.4g}" in tiny and "encoded once by the model's text" in tiny
+
+
+def test_levels_name_their_parameter_and_say_when_they_change_nothing(photo: np.ndarray) -> None:
+    assert robustness.level_text("gaussian_blur", 4) == "level 4 (sigma 2 px)"
+    assert robustness.level_text("jpeg", 4) == "level 4 (quality 7)"
+    assert robustness.level_text("gaussian_blur", 1) == "level 1 (sigma 0.1 px: leaves the image unchanged)"
+    pristine = photo.astype(np.float32) / 255
+    for name in DEGRADATIONS:  # the probe agrees with a real photo
+        same = {level for level in range(1, 6)
+                if np.abs(apply_degradation(pristine, name, level, robustness.SEED) - pristine).max()
+                < robustness.UNCHANGED_TOLERANCE}
+        assert robustness.unchanged_levels(name) == same, name
+    assert {name for name in DEGRADATIONS if robustness.unchanged_levels(name)} == {
+        "gaussian_blur", "motion_blur", "mean_shift"}
+    assert "1: 0.1 (no change), 2: 0.5" in robustness.level_key("gaussian_blur")
+
+
+def test_a_uniform_grey_image_shows_no_evidence() -> None:
+    from qualiclip.studio.analysis import analyse
+    from qualiclip.studio.explanations import compute_maps
+
+    bundled = load_model("qualiclip-offline")
+    grey = compute_maps(bundled, analyse(bundled, np.full((256, 256, 3), 128, np.uint8)), "gradcam", ALL_PAIRS)
+    assert grey.positive.empty and grey.negative.empty  # the saturated score's gradients vanish
+    assert NO_EVIDENCE in caption(grey.positive, "good")
+    cat = compute_maps(bundled, analyse(bundled, str(EXAMPLES_DIR / "chelsea.jpg")), "gradcam", ALL_PAIRS)
+    assert not cat.positive.empty and not cat.negative.empty
+
+
+def test_examples_are_labelled_and_training_photos_say_so() -> None:
+    from qualiclip.studio.content import example_label
+
+    assert example_label("chelsea_white_noise_5.jpg", offline_model=True) == "Cat, white noise level 5"
+    assert example_label("coffee.jpg", offline_model=False) == "Coffee cup"
+    assert example_label("coffee.jpg", offline_model=True) == "Coffee cup (in the offline model's training set)"
+
+
+def test_two_photos_verdict_states_the_difference() -> None:
+    from qualiclip.studio.two_photos import verdict
+
+    assert verdict(0.59, 0.712).startswith("**Photo B looks better to this model**: 0.712 vs 0.590, 0.122 higher")
+    assert verdict(0.3001, 0.3003).startswith("**Both photos score the same**")

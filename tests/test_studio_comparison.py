@@ -56,10 +56,10 @@ def _recorder(messages: list[str]):
 def test_sweep_overlays_every_available_model(tiny_studio: Studio, second_checkpoint: Path, photo_path: str) -> None:
     loads, messages = [], []
     studio = _two_model_studio(tiny_studio, second_checkpoint, loads)
-    lines, table, summary = Callbacks(studio).sweep_image(photo_path, "jpeg", True, progress=_recorder(messages))
+    figure, table, summary, *_ = Callbacks(studio).sweep_image(photo_path, "jpeg", True, progress=_recorder(messages))
     assert loads == ["other"] and messages[0] == "Loading Other tiny (first use; its weights may download)"
     assert sorted(zip(table["model"], table["type"])) == sorted(
-        (model, kind) for model in ("tiny.pth", "other.pth") for kind in DEGRADATIONS)
+        (model, spec.label) for model in ("tiny.pth", "other.pth") for spec in DEGRADATIONS.values())
     for _, row in table.iterrows():
         expected = stats.spearmanr(range(6), row[LEVELS].astype(float).tolist()).statistic
         assert row["spearman"] == pytest.approx(expected, abs=5e-5, nan_ok=True)
@@ -70,10 +70,10 @@ def test_sweep_overlays_every_available_model(tiny_studio: Studio, second_checkp
     pristine = np.asarray(Image.open(photo_path), np.float32) / 255
     direct = [r.score for r in other.score([apply_degradation(pristine, "jpeg", level, robustness.SEED)
                                              for level in range(6)])]
-    jpeg = table[(table["model"] == "other.pth") & (table["type"] == "jpeg")]
+    jpeg = table[(table["model"] == "other.pth") & (table["type"] == "JPEG")]
     assert jpeg[LEVELS].iloc[0].tolist() == pytest.approx(direct, abs=1e-4)
-    assert len(lines) == 6 * len(table) and lines["series"].nunique() == len(table)
-    assert "Not in this sweep: Official (its weights are not on this server.)" in summary
+    assert sum(len(axis.lines) for axis in figure.axes) == len(table)  # one line per type and model
+    assert "Not in this sweep: Official: its weights are not on this server." in summary
     Callbacks(studio).sweep_image(photo_path, "jpeg", False, progress=_recorder(messages))
     assert loads == ["other"]  # loaded once
 
@@ -81,7 +81,7 @@ def test_sweep_overlays_every_available_model(tiny_studio: Studio, second_checkp
 def test_compare_shows_each_loaded_models_heatmaps(tiny_studio: Studio, second_checkpoint: Path,
                                                    photo_path: str) -> None:
     studio = _two_model_studio(tiny_studio, second_checkpoint, [])
-    table, gallery = Callbacks(studio).compare_models(photo_path, progress=_recorder([]))
+    table, gallery, *_ = Callbacks(studio).compare_models(photo_path, progress=_recorder([]))
     assert table["status"].tolist() == ["loaded", "loaded", "unavailable"]
     assert [text.split(": towards ")[0] for _, text in gallery] == ["tiny.pth", "tiny.pth", "other.pth", "other.pth"]
     assert [text.split(": towards ")[1].split()[0] for _, text in gallery] == ["good", "bad"] * 2

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
-import tempfile
-import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -20,8 +17,8 @@ from qualiclip import QualiCLIPError, QualityScorer
 from qualiclip.files import score_files
 from qualiclip.imaging import decode
 from qualiclip.prompts import PromptPair
-from qualiclip.tables import escape_cell
 
+from . import exports
 from .public_errors import without_paths
 from .views import pair_columns, pair_names, quality_label
 
@@ -29,9 +26,6 @@ from .views import pair_columns, pair_names, quality_label
 MAX_BATCH_FILES = 200
 #: Most pixels (sum over the files, read from their headers) one batch request accepts.
 MAX_BATCH_PIXELS = 1_000_000_000
-#: Where result CSVs are written, one folder per request; folders older than an hour are removed.
-CSV_ROOT = Path(tempfile.gettempdir()) / "qualiclip_batch"
-CSV_MAX_AGE_S = 3600
 THUMBNAIL_SIDE = 64
 CSV_NAME = "qualiclip_scores.csv"
 
@@ -39,6 +33,20 @@ CSV_NAME = "qualiclip_scores.csv"
 def columns(pairs: Sequence[PromptPair]) -> list[str]:
     """The results table's columns, in order."""
     return ["thumbnail", "file", "score", "label", "error", *pair_names(pairs)]
+
+
+#: How the results table can be ordered: (label, sort column, ascending).
+ORDERS = {"Best score first": ("score", False), "Worst score first": ("score", True), "File name": ("file", True)}
+
+
+def sorted_table(table: pd.DataFrame | None, order: str | None) -> pd.DataFrame | None:
+    """``table`` in ``order`` (a key of :data:`ORDERS`; files that could not be scored last), or as it is."""
+    if table is None or order not in ORDERS or table.empty:
+        return table
+    column, ascending = ORDERS[order]
+    key = (lambda values: values.str.lower()) if column == "file" else None
+    return table.sort_values(column, ascending=ascending, na_position="last", kind="stable", key=key,
+                             ignore_index=True)
 
 
 def total_pixels(paths: Sequence[Path]) -> int:
@@ -82,20 +90,6 @@ def score_table(model: QualityScorer, paths: Sequence[Path],
     return pd.DataFrame(rows, columns=columns(model.prompt_pairs))
 
 
-def request_folder(root: Path = CSV_ROOT, max_age_s: float = CSV_MAX_AGE_S) -> Path:
-    """A fresh folder for one request's files below ``root``, after removing those older than ``max_age_s``."""
-    root.mkdir(parents=True, exist_ok=True)
-    for old in root.iterdir():
-        if time.time() - old.stat().st_mtime > max_age_s:
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=root))
-
-
 def write_csv(table: pd.DataFrame) -> Path:
-    """The table without thumbnails as a CSV file in a fresh folder (one per request, see :func:`request_folder`).
-
-    File names and errors come from uploads, so every cell is made safe for spreadsheets.
-    """
-    path = request_folder() / CSV_NAME
-    table.drop(columns=["thumbnail"]).map(escape_cell).rename(columns=escape_cell).to_csv(path, index=False)
-    return path
+    """The table without thumbnails as a CSV file (escaped for spreadsheets, see :func:`exports.write_csv`)."""
+    return exports.write_csv(table.drop(columns=["thumbnail"]), CSV_NAME)

@@ -73,6 +73,11 @@ class Bookings:
         """Score, both maps and perhaps the preview: one call."""
         return seconds((2 + MAPS_FORWARDS) * FORWARD_S_PER_MP * self.megapixels(image), QUICK_CAP_S)
 
+    def two_photos(self, first: Any, second: Any, *_: Any, **__: Any) -> int:
+        """Both photos analysed, each with its two maps: one call."""
+        work = (1 + MAPS_FORWARDS) * FORWARD_S_PER_MP * (self.megapixels(first) + self.megapixels(second))
+        return seconds(work, QUICK_CAP_S)
+
     def learn(self, image: Any, *_: Any, **__: Any) -> int:
         levels = len(ALL_LEVELS)
         return seconds(levels * (FORWARD_S_PER_MP + DEGRADE_S_PER_MP) * self.megapixels(image), QUICK_CAP_S)

@@ -22,14 +22,15 @@ from qualiclip.formula import NEGATIVE, POSITIVE, prompt_row
 from qualiclip.imaging import ImageInput, to_uint8_rgb
 from qualiclip.prompts import PromptPair
 
-from . import batch, custom_prompts, robustness
+from . import batch, custom_prompts, exports, robustness, two_photos
 from .analysis import Analysis, AnalysisCache, analyse
 from .explanations import ALL_PAIRS, COMPARE_METHOD, Maps, caption, compute_maps, gallery_items
 from .inputs import load_input
 from .model_slots import ModelSlot, Studio
-from .public_errors import guarded, user_errors
+from .public_errors import UNEXPECTED, guarded, quiet, user_errors
 from .views import (
     NO_SCORE_HTML,
+    error_html,
     for_display,
     gauge_html,
     pair_columns,
@@ -40,6 +41,8 @@ from .views import (
 )
 
 SCORE_TAB, ROBUSTNESS_TAB = "Score", "Robustness"
+#: Tabs with inputs of their own: the main image's drop zone and examples are hidden while they are shown.
+OWN_INPUT_TABS = ("Two photos", "Batch")
 
 
 def check_degradation(name: str) -> None:
@@ -51,6 +54,16 @@ def check_degradation(name: str) -> None:
 def compare_columns(pairs: Sequence[PromptPair]) -> list[str]:
     """The Compare tab table's columns, in order."""
     return ["model", "status", "score", "label", "details", *pair_names(pairs)]
+
+
+def unavailable_line(slots: Sequence[ModelSlot], lead: str) -> str:
+    """One short line naming the unavailable models, each distinct reason said once ('' if none)."""
+    by_reason: dict[str, list[str]] = {}
+    for slot in slots:
+        if slot.model is None:
+            by_reason.setdefault(slot.reason or "", []).append(slot.title)
+    parts = [f"{', '.join(titles)}: {reason.rstrip('.')}" for reason, titles in by_reason.items()]
+    return f"{lead} {'; '.join(parts)}." if parts else ""
 
 
 class Callbacks:
@@ -73,6 +86,7 @@ class Callbacks:
                 slot.resolve()
         return self.studio.slots
 
+    @quiet
     @guarded
     def score_image(self, image: ImageInput | None) -> tuple[str, pd.DataFrame | None, dict[str, Any] | None]:
         """Score tab: gauge HTML, per-pair probabilities (bar chart) and the result as a dict."""
@@ -117,6 +131,7 @@ class Callbacks:
         caption = f"mean P(positive) over your {len(pairs)} pair(s), {self.model.name}"
         return gauge_html(score, caption), pair_frame(pairs, probabilities), result
 
+    @quiet
     @guarded
     def explain_image(self, image: ImageInput | None, method: str, pair: int, opacity: float
                       ) -> tuple[np.ndarray | None, np.ndarray | None, str, str, Maps | None]:
@@ -138,6 +153,7 @@ class Callbacks:
         """Opacity slider: the same maps blended again, no model call."""
         return maps.overlays(opacity) if maps is not None else (None, None)
 
+    @quiet
     @guarded
     def robustness_preview(self, image: ImageInput | None, degradation: str, level: int
                            ) -> tuple[np.ndarray | None, str, str]:
@@ -151,7 +167,7 @@ class Callbacks:
             return None, "", ""
         degraded, original_score, degraded_score = robustness.preview(self.model, self._analysis(image),
                                                                       degradation, int(level))
-        label = f"{robustness.type_label(degradation)}, level {int(level)}"
+        label = f"{robustness.type_label(degradation)}, {robustness.level_text(degradation, level)}"
         return (for_display(to_uint8_rgb(degraded)), gauge_html(original_score, "original"),
                 gauge_html(degraded_score, label))
 
@@ -164,17 +180,45 @@ class Callbacks:
         preview = self.robustness_preview(image, degradation, level) if with_preview else (gr.skip(),) * 3
         return (*self.score_image(image), *self.explain_image(image, method, pair, opacity), *preview)
 
+    def _error_card(self, *images: ImageInput | None) -> str:
+        """Why the first unusable image of ``images`` was refused (naming it, saying what to do), as HTML.
+
+        The images are only decoded and checked again (no model pass), which is what refuses them.
+        """
+        for image in images:
+            try:
+                load_input(image, self.model.prepare)
+            except gr.Error as err:
+                return error_html(err.message)
+        return error_html(UNEXPECTED)
+
+    @guarded
+    def input_error(self, image: ImageInput | None) -> tuple[str, str]:
+        """After a new image failed to score: the reason in place of the Score and Robustness gauges."""
+        card = self._error_card(image)
+        return card, card
+
+    @guarded
+    def two_photos_error(self, first: ImageInput | None, second: ImageInput | None) -> str:
+        """After the two photos failed: the reason in place of the verdict."""
+        return self._error_card(*(image for image in (first, second) if image is not None))
+
     @staticmethod
     def selected_tab(selection: gr.SelectData) -> str:
         """The label of the tab the user just opened."""
         return str(selection.value)
 
+    @staticmethod
+    def main_image_shown(selection: gr.SelectData) -> dict[str, Any]:
+        """Hide the main image column on a tab that has inputs of its own (:data:`OWN_INPUT_TABS`)."""
+        return gr.update(visible=str(selection.value) not in OWN_INPUT_TABS)
+
     @guarded
     def sweep_image(self, image: ImageInput | None, degradation: str, every_type: bool,
-                    progress: gr.Progress = gr.Progress()) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-        """Robustness tab sweep, every available model overlaid: score vs level lines (one per model and
-        type), the score table (one row per model and type, with Spearman and the monotone flag), and
-        which series do not fall.
+                    progress: gr.Progress = gr.Progress()) -> tuple[Any, pd.DataFrame, str, str, str]:
+        """Robustness tab sweep, every available model overlaid: score vs level plots (one panel per
+        distortion group), the score table (one row per type and model, with Spearman and the monotone
+        flag), which series do not fall, and the table as CSV and the plot as PNG (paths).
 
         The Compare tab's models load on first use, with a visible status. Each type is degraded
         once; one batched forward per type and model (level 0 once per model).
@@ -186,17 +230,21 @@ class Callbacks:
         slots = self._slots(progress)
         models = {slot.model.name: slot.model for slot in slots if slot.model is not None}
         table = robustness.sweep(models, analysis.image.array(), names,
-                                 lambda index, name: progress((index, len(names)), desc=f"Scoring {name}",
+                                 lambda index, name: progress((index, len(names)),
+                                                              desc=f"Scoring {robustness.type_label(name)}",
                                                               unit="types"))
-        rising = [row.label if len(models) == 1 else f"{row.label} ({row.model})"
+        rising = [row.type if len(models) == 1 else f"{row.type} ({row.model})"
                   for row in table.loc[~table["monotone"]].itertuples()]
         summary = (f"The score falls monotonically with the level for all {len(table)} series." if not rising else
                    f"**Not monotone** (the score rises somewhere as the level grows): {', '.join(rising)}.")
         if any(not DEGRADATIONS[name].monotone for name in names):
             summary += " Types marked '(original table)' are not ordered by severity by design."
-        if missing := [f"{slot.title} ({slot.reason})" for slot in slots if slot.model is None]:
-            summary += f" Not in this sweep: {'; '.join(missing)}"
-        return robustness.sweep_lines(table), table, summary
+        if missing := unavailable_line(slots, "Not in this sweep:"):
+            summary += f"\n\n{missing}"
+        figure = robustness.sweep_figure(table)
+        folder = exports.request_folder()
+        return (figure, table, summary, str(exports.write_csv(table, "qualiclip_sweep.csv", folder)),
+                str(exports.write_png(figure, "qualiclip_sweep.png", folder)))
 
     @guarded
     def batch_score(self, files: Sequence[str] | None, progress: gr.Progress = gr.Progress()
@@ -218,9 +266,10 @@ class Callbacks:
 
     @guarded
     def compare_models(self, image: ImageInput | None, progress: gr.Progress = gr.Progress()
-                       ) -> tuple[pd.DataFrame, list[tuple[np.ndarray, str]]]:
-        """Compare tab: one row per model, scored on the same image, or the reason it is unavailable;
-        and each loaded model's "towards good" and "towards bad" maps side by side (a gallery).
+                       ) -> tuple[pd.DataFrame, list[tuple[np.ndarray, str]], str, str]:
+        """Compare tab: one row per model, scored on the same image, or "unavailable"; each loaded
+        model's "towards good" and "towards bad" maps side by side (a gallery); one line saying which
+        models are unavailable and why; the table as CSV (path).
 
         Models only this tab needs load on first use, with a visible status. Each model runs its
         trunk once; its maps (Grad-CAM of its score) start from there.
@@ -230,7 +279,7 @@ class Callbacks:
         for slot in self._slots(progress):
             row: dict[str, Any] = {"model": slot.title, "status": "loaded" if slot.model else "unavailable"}
             if slot.model is None:
-                rows.append({**row, "score": None, "label": "", "details": slot.reason})
+                rows.append({**row, "score": None, "label": "", "details": "see the line below the table"})
                 continue
             own = analysis if slot.model is self.model else load_input(image, functools.partial(analyse, slot.model))
             scores, pairs, _ = own.scores
@@ -239,7 +288,28 @@ class Callbacks:
                          **pair_columns(slot.model.prompt_pairs, pairs[0].tolist())})
             progress(None, desc=f"Heatmaps of {slot.title}")
             gallery += gallery_items(slot.model.name, compute_maps(slot.model, own, COMPARE_METHOD, ALL_PAIRS))
-        return pd.DataFrame(rows, columns=compare_columns(self.model.prompt_pairs)), gallery
+        table = pd.DataFrame(rows, columns=compare_columns(self.model.prompt_pairs))
+        return (table, gallery, unavailable_line(self.studio.slots, "Unavailable here:"),
+                str(exports.write_csv(table, "qualiclip_compare.csv")))
+
+    @quiet
+    @guarded
+    def compare_two_photos(self, first: ImageInput | None, second: ImageInput | None
+                           ) -> tuple[str, str, str, list[tuple[np.ndarray, str]]]:
+        """Two photos tab: each photo's gauge, the difference in words and both photos' maps (a gallery).
+
+        Each photo is analysed once (and cached like any upload); its maps start from that analysis.
+        With one photo only, its gauge and a line asking for the other.
+        """
+        images = (first, second)
+        analyses = [None if image is None else self._analysis(image) for image in images]
+        gauges = [gauge_html(a.score, name) if a else "" for name, a in zip(two_photos.NAMES, analyses)]
+        if None in analyses:
+            missing = [name for name, a in zip(two_photos.NAMES, analyses) if a is None]
+            hint = "" if len(missing) == 2 else f"Add {missing[0]} to compare the two."
+            return gauges[0], gauges[1], hint, []
+        result = two_photos.compare_two(self.model, *analyses)
+        return gauges[0], gauges[1], result.verdict, result.maps
 
     @guarded
     def learn_similarities(self, image: ImageInput | None, degradation: str, pair: int

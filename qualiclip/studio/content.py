@@ -1,44 +1,100 @@
-"""Text of the app: the header and the Learn tab's explanation of the score."""
+"""Text of the app: the header, the limits, the examples' labels and the Learn tab's explanation of the score."""
 from __future__ import annotations
 
-from qualiclip import OFFICIAL_LOGIT_SCALE, PROMPT_PAIRS
+from pathlib import Path
+from typing import Sequence
+
+from qualiclip import MODELS, OFFICIAL_LOGIT_SCALE, QualityScorer
+from qualiclip.architecture import OFFICIAL_ARCH
+from qualiclip.degradations import DEGRADATIONS
+from qualiclip.model_registry import ModelSpec
+from qualiclip.training.sample_photos import HOLDOUT, LICENCES
 
 from .inputs import LIMITS_TEXT
+from .model_slots import OFFLINE, Studio
 
-HEADER = f"""# QualiCLIP Studio
-How good does a photo look, without any human ratings? [QualiCLIP](https://arxiv.org/abs/2403.11176)
-compares a CLIP image embedding with 7 pairs of opposite prompts and gives a score from 0 (bad) to 1 (good).
-{LIMITS_TEXT}"""
+HEADER = """# QualiCLIP Studio
+How good does a photo look to a model trained without any human ratings? Drop a photo: a score from 0 (bad)
+to 1 (good), and maps of what pulls it up or down. [QualiCLIP paper](https://arxiv.org/abs/2403.11176)"""
+#: The input limits, for the accordion under the examples (not the header: a visitor's first read).
+LIMITS_MARKDOWN = LIMITS_TEXT
+
+#: What each example photo shows, by the first part of its file name.
+_SUBJECTS = {"astronaut": "Astronaut", "chelsea": "Cat", "coffee": "Coffee cup", "rocket": "Rocket launch"}
+
+
+def primary_spec(studio: Studio) -> ModelSpec | None:
+    """The registry entry of the app's model, or None for a custom checkpoint."""
+    key = next((slot.key for slot in studio.slots if slot.model is studio.primary), None)
+    return MODELS.get(key) if key is not None else None
+
+
+def example_label(path: str | Path, offline_model: bool) -> str:
+    """An example's caption from its file name, e.g. 'Cat, white noise level 5'; with ``offline_model``,
+    photos the bundled model was trained on say so (they score high partly because it saw them)."""
+    stem = Path(path).stem
+    subject, _, rest = stem.partition("_")
+    label = _SUBJECTS.get(subject, subject.replace("_", " ").capitalize())
+    if rest:
+        name, _, level = rest.rpartition("_")
+        label += f", {DEGRADATIONS[name].label[0].lower()}{DEGRADATIONS[name].label[1:]} level {level}"
+    if offline_model and subject in LICENCES and subject not in HOLDOUT:
+        label += " (in the offline model's training set)"
+    return label
+
+
+def example_labels(paths: Sequence[str | Path], studio: Studio) -> list[str]:
+    """:func:`example_label` of each path, marking training photos when the bundled offline model is loaded."""
+    spec = primary_spec(studio)
+    offline_model = spec is not None and spec.name == OFFLINE
+    return [example_label(path, offline_model) for path in paths]
+
 
 _PAIR_PROBABILITY = r"$$p_i = \frac{e^{S\, f\cdot t_i^+}}{e^{S\, f\cdot t_i^+} + e^{S\, f\cdot t_i^-}}$$"
-_PROMPT_ROWS = "\n".join(f"| {i} | {pos} | {neg} |" for i, (pos, neg) in enumerate(PROMPT_PAIRS))
 
 
-def learn_markdown(logit_scale: float) -> str:
-    """The Learn tab's explanation, with the logit scale of the model actually loaded."""
+def learn_markdown(model: QualityScorer, spec: ModelSpec | None) -> str:
+    """The Learn tab's explanation of the model actually loaded: its encoder, its prompts, its logit scale."""
+    logit_scale = model.logit_scale
     scale = f"{logit_scale:.4g}"
     if logit_scale != OFFICIAL_LOGIT_SCALE:
         scale += f"; this model's own scale, the official QualiCLIP uses {OFFICIAL_LOGIT_SCALE:g}"
     probability = _PAIR_PROBABILITY.replace("S", f"{logit_scale:.4g}")
-    return _LEARN.replace("<scale>", scale).replace("<pair probability>", probability)
+    parameters = sum(p.numel() for p in model.clip.visual.parameters()) / 1e6
+    if model.arch == OFFICIAL_ARCH:
+        encoder = f"CLIP's ResNet-50 image encoder ({parameters:.0f} M parameters)"
+    else:
+        encoder = (f"this model's own image encoder (architecture `{model.arch}`, {parameters:.1f} M parameters; "
+                   "not CLIP's ResNet-50)")
+    if spec is not None and spec.no_custom_prompts is not None:
+        prompts = (f"The {len(model.prompt_pairs)} pairs below only name this model's prompt directions $t_i^+$ "
+                   f"(positive) and $t_i^-$ (negative). {spec.no_custom_prompts}")
+    else:
+        prompts = (f"{len(model.prompt_pairs)} pairs of opposite prompts were encoded once by the model's text "
+                   "encoder, giving unit vectors $t_i^+$ (positive) and $t_i^-$ (negative).")
+    title = spec.title if spec is not None else model.name
+    rows = "\n".join(f"| {i} | {pos} | {neg} |" for i, (pos, neg) in enumerate(model.prompt_pairs))
+    return (_LEARN.replace("<title>", title).replace("<encoder>", encoder).replace("<prompts>", prompts)
+            .replace("<rows>", rows).replace("<count>", str(len(model.prompt_pairs)))
+            .replace("<scale>", scale).replace("<pair probability>", probability))
 
 
 _LEARN = f"""## How the score is computed
-1. The image goes through CLIP's ResNet-50 image encoder **at its own resolution** (QualiCLIP drops the
-   fixed-size positional embedding of the attention pool), giving an embedding $f$, scaled to length 1.
-2. Seven pairs of opposite prompts were encoded once by CLIP's text encoder, giving unit vectors
-   $t_i^+$ (positive) and $t_i^-$ (negative):
+The model loaded here: **<title>**.
+1. The image goes through <encoder> **at its own resolution** (QualiCLIP drops the fixed-size positional
+   embedding of the attention pool), giving an embedding $f$, scaled to length 1.
+2. <prompts>
 
 | pair | positive $t_i^+$ | negative $t_i^-$ |
 |---|---|---|
-{_PROMPT_ROWS}
+<rows>
 
 3. For each pair, a softmax over the two cosine similarities (scaled by <scale>) gives the
    probability that the positive prompt fits better:
 
 <pair probability>
 
-4. The score is the mean over the pairs: $q = \\frac{{1}}{{7}}\\sum_{{i=1}}^{{7}} p_i$, a number in [0, 1].
+4. The score is the mean over the pairs: $q = \\frac{{1}}{{<count>}}\\sum_{{i=1}}^{{<count>}} p_i$, a number in [0, 1].
 
 ## How QualiCLIP learned it, without human opinions
 Only the image encoder is trained; the prompts stay fixed. Two overlapping crops $A$ and $B$ of a pristine

@@ -14,23 +14,25 @@ from PIL import Image
 
 from qualiclip.imaging import MAX_PIXELS, MIN_SIDE, ImageInput
 
-from .public_errors import user_errors
+from .public_errors import WHAT_TO_DO, user_errors
 
 Loaded = TypeVar("Loaded")
 #: Largest upload accepted (Gradio refuses bigger files before they reach any callback).
 MAX_UPLOAD_MB = 50
 LIMITS_TEXT = (f"Images must be at least {MIN_SIDE}x{MIN_SIDE} px and at most {MAX_PIXELS:,} pixels "
-               f"(about 89 megapixels, Pillow's decompression-bomb limit), in files of at most {MAX_UPLOAD_MB} MB.")
+               f"(about {MAX_PIXELS / 1e6:.0f} megapixels, Pillow's decompression-bomb limit), in files of at most "
+               f"{MAX_UPLOAD_MB} MB.")
 
 
 def checked_image(**options) -> gr.Image:
-    """A ``gr.Image`` that hands callbacks the uploaded file itself and reports unreadable files plainly.
+    """A ``gr.Image`` that hands callbacks the uploaded file itself, readable or not.
 
     ``type="filepath"`` with ``image_mode=None``: Gradio passes the uploaded file through untouched
     (no RGB re-encoding that would drop alpha, 16-bit depth or CMYK), so the app scores exactly what
     the library scores. Gradio still opens the upload's header with Pillow before any callback runs;
-    a non-image or a decompression bomb would otherwise surface as an internal "could not
-    preprocess" error.
+    a file it cannot open is handed on as it is, so the library's checks say what is wrong with it
+    (in one message naming the file, see :func:`load_input`), the same way as for every other
+    unusable image, and a callback that handles errors in place can do so.
     (Wrapping this instance's ``preprocess`` rather than subclassing: gradio writes a ``.pyi``
     stub next to every module that defines a component class.)
     """
@@ -41,8 +43,10 @@ def checked_image(**options) -> gr.Image:
         try:
             return preprocess(payload)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+            if getattr(payload, "path", None) and os.path.isfile(payload.path):
+                return payload.path  # an uploaded file (in Gradio's cache): the library names what is wrong
             name = getattr(payload, "orig_name", None) or "The uploaded file"
-            raise gr.Error(f"{name} is not an image file that can be read ({type(err).__name__}). {LIMITS_TEXT}",
+            raise gr.Error(f"{name} is not an image file that can be read. {WHAT_TO_DO}",
                            title="This image cannot be used") from err
 
     image.preprocess = checked_preprocess

@@ -18,6 +18,8 @@ from qualiclip import QualiCLIPError
 
 LOG = logging.getLogger("qualiclip.studio")
 UNEXPECTED = "Something went wrong on the server while handling this request; it has been logged."
+#: What to do after an unusable image, said once, after the reason.
+WHAT_TO_DO = "Try another image (a JPEG, PNG or WebP photo) or click an example."
 Handler = TypeVar("Handler", bound=Callable)
 
 
@@ -33,13 +35,37 @@ def without_paths(message: str, *paths: str | os.PathLike) -> str:
     return message
 
 
+def image_error_message(error: QualiCLIPError, *paths: str | os.PathLike) -> str:
+    """One message for an unusable image: the file's name, the reason (server paths removed), what to do."""
+    message = without_paths(str(error), *paths).rstrip(".")
+    name = next((os.path.basename(os.fspath(path)) for path in paths if os.fspath(path)), "")
+    if name and name not in message:
+        message = f"{name}: {message}"
+    return f"{message}. {WHAT_TO_DO}"
+
+
 @contextlib.contextmanager
 def user_errors(*paths: str | os.PathLike) -> Iterator[None]:
-    """Show the library's errors as a ``gr.Error`` (server ``paths`` reduced to file names)."""
+    """Show the library's errors as a ``gr.Error``, see :func:`image_error_message`."""
     try:
         yield
     except QualiCLIPError as err:
-        raise gr.Error(without_paths(str(err), *paths), title="This image cannot be used") from err
+        raise gr.Error(image_error_message(err, *paths), title="This image cannot be used") from err
+
+
+def quiet(handler: Handler) -> Handler:
+    """``handler`` whose ``gr.Error`` reaches API callers as it is but raises no pop-up in the page.
+
+    For the callbacks that run by themselves on every new image (score, heatmaps, preview): the
+    page shows the error once, in place of the score (see ``Callbacks.input_error``).
+    """
+    @functools.wraps(handler)
+    def run(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error as err:
+            raise gr.Error(err.message, title=err.title, visible=False, print_exception=False) from err
+    return run  # type: ignore[return-value]
 
 
 def guarded(handler: Handler) -> Handler:

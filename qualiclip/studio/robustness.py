@@ -6,11 +6,13 @@ image (level 0) only once per model.
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.figure import Figure
 
 from qualiclip import QualityScorer
 from qualiclip.scoring import BatchScores
@@ -24,8 +26,9 @@ from .analysis import Analysis
 SEED = 0
 #: A score may rise by this much between levels (numerical noise) and still count as falling.
 MONOTONE_TOLERANCE = 1e-3
-#: Columns of a :func:`sweep` table.
-SWEEP_COLUMNS = ["model", "label", *(f"L{level}" for level in ALL_LEVELS), "spearman", "monotone", "type"]
+LEVEL_COLUMNS = [f"L{level}" for level in ALL_LEVELS]
+#: Columns of a :func:`sweep` table: what a visitor compares first (type, model, Spearman, monotone), then the scores.
+SWEEP_COLUMNS = ["type", "model", "spearman", "monotone", *LEVEL_COLUMNS]
 #: Decimals of the scores a sweep table shows (its Spearman and monotone flag are of those values).
 SWEEP_DECIMALS = 4
 
@@ -39,6 +42,54 @@ def degradation_choices() -> list[tuple[str, str]]:
 def type_label(name: str) -> str:
     """Human label of a distortion type, e.g. 'Gaussian blur'."""
     return DEGRADATIONS[name].label
+
+
+#: Side (px) of the random picture :func:`unchanged_levels` degrades (JPEG 2000 needs at least 128).
+_PROBE_SIDE = 128
+#: A level leaves the image unchanged when no value moves by this much: half an 8-bit step, so the
+#: picture is identical once stored in 8 bits (motion blur's length-1 kernel is 1 - 2e-16, not 1).
+UNCHANGED_TOLERANCE = 0.5 / 255
+
+
+@functools.lru_cache(maxsize=None)
+def unchanged_levels(name: str) -> frozenset[int]:
+    """Levels of ``name`` (1..5) whose output equals the input (within :data:`UNCHANGED_TOLERANCE`), found by
+    degrading a random picture.
+
+    ARNIQA's table makes level 1 of Gaussian blur (sigma 0.1: a delta kernel), motion blur (length 1)
+    and mean shift (offset 0) the original itself; measured here rather than listed a second time.
+    """
+    probe = np.random.default_rng(SEED).random((_PROBE_SIDE, _PROBE_SIDE, 3)).astype(np.float32)
+    return frozenset(level for level in ALL_LEVELS[1:]
+                     if np.abs(degrade(probe, name, level) - probe).max() < UNCHANGED_TOLERANCE)
+
+
+def parameter_text(name: str, level: int) -> str:
+    """The registry's parameter of ``name`` at ``level`` (1..5) in words, e.g. 'sigma 2 px' or 'quality 7'."""
+    spec = DEGRADATIONS[name]
+    value = f"{spec.parameters[int(level) - 1]:g}"
+    if "(px)" in spec.parameter:
+        return spec.parameter.replace("(px)", f"{value} px", 1)
+    cut = min((i for i in (spec.parameter.find(" ("), spec.parameter.find(",")) if i >= 0), default=len(spec.parameter))
+    return f"{spec.parameter[:cut]} {value}{spec.parameter[cut:]}"
+
+
+def level_text(name: str, level: int) -> str:
+    """What ``level`` of ``name`` is: 'level 0 (the original)', 'level 4 (sigma 2 px)', or that it changes nothing."""
+    level = int(level)
+    if level == 0:
+        return "level 0 (the original)"
+    if level in unchanged_levels(name):
+        return f"level {level} ({parameter_text(name, level)}: leaves the image unchanged)"
+    return f"level {level} ({parameter_text(name, level)})"
+
+
+def level_key(name: str) -> str:
+    """One line naming ``name``'s parameter and its value at each level (the slider's key)."""
+    spec = DEGRADATIONS[name]
+    values = ", ".join(f"{level}: {spec.parameters[level - 1]:g}" + (" (no change)" if level in unchanged_levels(name)
+                                                                    else "") for level in ALL_LEVELS[1:])
+    return f"**{spec.label}**, {spec.parameter} by level: {values}. Level 0 is the original."
 
 
 def degrade(image: np.ndarray, name: str, level: int) -> np.ndarray:
@@ -91,22 +142,45 @@ def sweep(models: Mapping[str, QualityScorer], image: np.ndarray, names: Iterabl
             if model_name not in pristine:
                 pristine[model_name], scores = scores[0], scores[1:]
             series = [round(score, SWEEP_DECIMALS) for score in (pristine[model_name], *scores)]
-            rows.append({"model": model_name, "type": name, "label": type_label(name),
-                         **{f"L{level}": score for level, score in zip(ALL_LEVELS, series)},
+            rows.append({"type": type_label(name), "model": model_name,
                          "spearman": round(srcc(ALL_LEVELS, series), SWEEP_DECIMALS),
-                         "monotone": falls_monotonically(series)})
+                         "monotone": falls_monotonically(series),
+                         **{f"L{level}": score for level, score in zip(ALL_LEVELS, series)}})
     return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
 
 
-def sweep_lines(table: pd.DataFrame) -> pd.DataFrame:
-    """Long form of a :func:`sweep` table for a line plot: ``type`` (label), ``level``, ``score``, ``model``
-    and ``series`` (one line per model and type).
+#: Line styles telling the models apart within a panel (colours tell the types apart).
+_MODEL_STYLES = ("-", "--", ":", "-.")
+_PANEL_SIZE = (4.6, 2.9)  # inches per panel
 
-    Levels are strings ('0'..'5') so the plot's axis shows whole levels only.
+
+def sweep_figure(table: pd.DataFrame) -> Figure:
+    """A :func:`sweep` table as small multiples: one panel per distortion group, score vs level.
+
+    Within a panel each type has its own colour and each model its own line style; every panel's
+    y axis is the score's whole range [0, 1], so panels compare at a glance.
     """
-    long = table.melt(id_vars=["model", "label"], value_vars=[f"L{level}" for level in ALL_LEVELS],
-                      var_name="level", value_name="score")
-    long["level"] = long["level"].str[1:]
-    long["series"] = long["model"] + " · " + long["label"]
-    long = long.rename(columns={"label": "type"})[["type", "level", "score", "model", "series"]]
-    return long.sort_values(["series", "level"], ignore_index=True)
+    by_label = {spec.label: spec for spec in DEGRADATIONS.values()}
+    groups = [group for group in GROUPS if any(by_label[label].group == group for label in table["type"])]
+    models = list(dict.fromkeys(table["model"]))
+    columns = 1 if len(groups) == 1 else 2
+    rows = -(-len(groups) // columns)
+    figure = Figure(figsize=(_PANEL_SIZE[0] * columns, _PANEL_SIZE[1] * rows + 0.4), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for axis, group in zip(axes, groups):
+        types = [name for name in GROUPS[group] if DEGRADATIONS[name].label in set(table["type"])]
+        for colour, name in enumerate(types):
+            for style, model in enumerate(models):
+                row = table[(table["type"] == DEGRADATIONS[name].label) & (table["model"] == model)]
+                if row.empty:
+                    continue
+                label = DEGRADATIONS[name].label + (f" · {model}" if len(models) > 1 else "")
+                axis.plot(ALL_LEVELS, row[LEVEL_COLUMNS].iloc[0].tolist(), marker="o", markersize=3,
+                          color=f"C{colour}", linestyle=_MODEL_STYLES[style % len(_MODEL_STYLES)], label=label)
+        axis.set(ylim=(0, 1), xticks=list(ALL_LEVELS), xlabel="level", ylabel="score",
+                 title=GROUP_LABELS[group] if len(groups) > 1 else type_label(types[0]))
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize="x-small", loc="lower left")
+    for axis in axes[len(groups):]:
+        axis.set_visible(False)
+    return figure

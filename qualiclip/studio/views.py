@@ -24,6 +24,22 @@ _BAND_COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#7cb342", "#2e7d32")
 
 #: What the score area shows before an image is given.
 NO_SCORE_HTML = '<div class="qc-caption">Upload an image, paste one or click an example to see its score.</div>'
+#: What the score area shows while a new image is being scored (nothing of the previous image stays).
+SCORING_HTML = '<div class="qc-caption">Scoring the new image…</div>'
+
+
+def band_key() -> str:
+    """One line under the gauge: every band with its range, and what the number is (and is not)."""
+    lower = (0.0, *(bound for bound, _ in BANDS[:-1]))
+    bands = " · ".join(f'<span style="color:{colour}">■</span> {label} {low:.1f}–{min(bound, 1.0):.1f}'
+                       for (bound, label), low, colour in zip(BANDS, lower, _BAND_COLOURS))
+    return (f'<div class="qc-caption" id="band-key">{bands}. The score ranks images (higher looks better '
+            "to the model); it is not a human opinion score.</div>")
+
+
+def error_html(message: str) -> str:
+    """The score area when the input cannot be used: the message (naming the file and what to do) in its place."""
+    return f'<div class="qc-error" role="alert">{html.escape(message)}</div>'
 
 
 def quality_label(score: float) -> str:
