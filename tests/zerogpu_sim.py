@@ -258,12 +258,13 @@ def photo_file(folder: Path, photo: Any, seed: int) -> Path:
 
 
 class SimulatedSpace:
-    """``python tests/zerogpu_sim.py`` serving the app on the tiny model; its log read back per test."""
+    """``python -m tests.zerogpu_sim`` serving the app on the tiny model; its log read back per test."""
 
     def __init__(self, weights: Path, log: Path, reuse: bool) -> None:
         self.log, self.port = log, free_port()
         env = {**os.environ, LOG_ENV: str(log), REUSE_ENV: "1" if reuse else "0"}
-        self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), str(weights), str(self.port)], cwd=Path(__file__).resolve().parents[1], env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.zerogpu_sim", str(weights), str(self.port)],
+                                        cwd=Path(__file__).resolve().parents[1], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.url = f"http://127.0.0.1:{self.port}/"
         started = time.monotonic()
@@ -290,9 +291,7 @@ class SimulatedSpace:
         self.process.wait(timeout=60)
 
 
-
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     simulate()
     weights, port = sys.argv[1], sys.argv[2]
     os.environ.update(QUALICLIP_STUDIO_WEIGHTS=weights, GRADIO_SERVER_PORT=port, GRADIO_ANALYTICS_ENABLED="False")
