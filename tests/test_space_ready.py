@@ -17,7 +17,8 @@ from qualiclip.studio.layout import ZERO_GPU_QUEUE_SIZE, build_demo
 from qualiclip.studio.model_slots import Studio
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_MODEL_RUNNING = {"reblend", "selected_tab"}
+#: Handlers that run no model: re-blending, tab bookkeeping, and the error cards (they only decode again).
+NOT_MODEL_RUNNING = {"reblend", "selected_tab", "main_image_shown", "input_error", "two_photos_error"}
 
 
 def test_every_model_callback_is_one_gpu_call_booking_from_its_work(tiny_studio: Studio,

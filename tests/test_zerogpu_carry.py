@@ -16,14 +16,15 @@ from qualiclip.tiny import make_random_checkpoint
 
 
 def _trunk_passes(model, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count ``model``'s trunk passes (on the instance: other tests' instance patches leave a bound method there)."""
     passes: list[int] = []
-    original = type(model).trunk
+    original = model.trunk
 
-    def counted(self, batch):
+    def counted(batch):
         passes.append(1)
-        return original(self, batch)
+        return original(batch)
 
-    monkeypatch.setattr(type(model), "trunk", counted)
+    monkeypatch.setattr(model, "trunk", counted)
     return passes
 
 

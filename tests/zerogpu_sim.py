@@ -180,6 +180,10 @@ def same(one, other) -> bool:
         return isinstance(other, dict) and one.keys() == other.keys() and all(same(one[k], other[k]) for k in one)
     if isinstance(one, np.ndarray):
         return isinstance(other, np.ndarray) and one.dtype == other.dtype and np.array_equal(one, other)
+    if isinstance(one, str) and isinstance(other, str) and os.path.isfile(one) and os.path.isfile(other):
+        return Path(one).read_bytes() == Path(other).read_bytes()  # a download: a fresh folder per request
+    if hasattr(one, "savefig"):  # a matplotlib figure: compared as drawn
+        return type(one) is type(other) and np.array_equal(_pixels(one), _pixels(other))
     if isinstance(one, pd.DataFrame):
         return isinstance(other, pd.DataFrame) and one.equals(other)
     if dataclasses.is_dataclass(one):
@@ -187,6 +191,16 @@ def same(one, other) -> bool:
                                                 for f in dataclasses.fields(one))
     return type(one) is type(other) and (one == other or vars(one) == vars(other) if hasattr(one, "__dict__")
                                          else one == other)
+
+
+def _pixels(figure) -> "np.ndarray":
+    """A matplotlib figure drawn to RGBA pixels."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
 
 
 def compare_with_in_process(weights: str, photo: str, other_photo: str) -> dict:
@@ -210,7 +224,8 @@ def compare_with_in_process(weights: str, photo: str, other_photo: str) -> dict:
              ("learn_similarities", "learn", (photo, "gaussian_blur", 0)),
              ("sweep_image", "sweep", (photo, "jpeg", False)),
              ("compare_models", "compare", (photo,)),
-             ("batch_score", "batch", ([photo, other_photo],))]
+             ("batch_score", "batch", ([photo, other_photo],)),
+             ("compare_two_photos", "two_photos", (photo, other_photo))]
     reference = Callbacks(studio)
     expected = [getattr(reference, name)(*args) for name, _, args in calls]
     main_model_calls = len([line for line in Path(os.environ[LOG_ENV]).read_text().splitlines()
@@ -219,8 +234,6 @@ def compare_with_in_process(weights: str, photo: str, other_photo: str) -> dict:
     different = []
     for (name, booking, args), wanted in zip(calls, expected):
         got = gpu_call(getattr(handlers, name), getattr(bookings, booking), handlers.analyses)(*args)
-        if name == "batch_score":  # a fresh CSV folder per request: compare the tables and the files' text
-            got, wanted = (got[0], Path(got[1]).read_text()), (wanted[0], Path(wanted[1]).read_text())
         if not same(wanted, got):
             different.append(name)
     try:
