@@ -16,7 +16,7 @@ Example::
     result.negative.overlay      # HxWx3 uint8: what lowers the score
     result.negative.empty        # True: nothing lowers it ("no evidence for this prompt")
 """
-import importlib
+from qualiclip.lazy import lazy_exports
 
 from .attention_map import AttentionQualityMap, attention_quality_map
 from .render import NO_EVIDENCE, blend, render_pair
@@ -25,14 +25,10 @@ from .targets import TARGET_KINDS, PromptSimilarity, ScoreTarget, good_and_bad_t
 
 #: Names whose modules import pytorch-grad-cam (about a second): loaded on first use, so that an
 #: app can start without it.
-_LAZY = {"METHODS": ".core", "explain": ".core", "CAM_METHODS": ".gradcam", "PROMPT_AGNOSTIC": ".gradcam",
-         "cam_maps": ".gradcam"}
+_LAZY = {"METHODS": "core", "explain": "core", "CAM_METHODS": "gradcam", "PROMPT_AGNOSTIC": "gradcam",
+         "cam_maps": "gradcam"}
 
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
