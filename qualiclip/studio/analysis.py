@@ -184,7 +184,11 @@ class AnalysisCache:
         return handed
 
     def adopt(self, handed: dict[str, Carried]) -> None:
-        """GPU worker, before the call: only ``handed`` is known (a reused worker forgets earlier calls)."""
+        """GPU worker, before the call: only ``handed`` is known (a reused worker forgets earlier calls).
+
+        The lock is made anew: a worker forked while another request's thread in the main process held
+        it would inherit it held, and wait for ever (a worker runs one call at a time)."""
+        self._lock = threading.Lock()
         with self._lock:
             self._records.clear()
             self._decoded = {key: carried.prepared() for key, carried in handed.items() if carried.trunk is None}
