@@ -30,7 +30,6 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from benchmarks.results_file import publish, targets_line
