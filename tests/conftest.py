@@ -1,4 +1,7 @@
-"""Shared fixtures: a tiny random QualiCLIP checkpoint built offline, once per session."""
+"""Shared fixtures (a tiny random QualiCLIP checkpoint built offline, once per session) and how the
+tiers run: the fast tier (``-m "not slow"``) on every core through pytest-xdist, the full suite in one
+process. torch, open_clip and the app are imported inside the fixtures, so xdist's controller process,
+which runs no test, starts in a second instead of importing them too."""
 from __future__ import annotations
 
 import functools
@@ -7,21 +10,36 @@ import signal
 import subprocess
 import threading
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 import pytest
-import torch
-from skimage import data
 
-from qualiclip import QualityScorer, load_model
-from qualiclip.tiny import make_random_checkpoint
-from qualiclip.studio.model_slots import Studio, load_studio
+if TYPE_CHECKING:
+    from qualiclip import QualityScorer
+    from qualiclip.studio.model_slots import Studio
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Workers for pytest.ini's ``-n auto``: one per core for the fast tier; none (one process) for
+    anything else, since the slow tests' servers, Ray cluster and torchrun jobs each want the machine."""
+    return (os.cpu_count() or 1) if config.getoption("markexpr") == "not slow" else 0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """An xdist worker gets its share of the cores for torch's threads (threads beyond the cores spin)."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
 @pytest.fixture(scope="module")
 def one_torch_thread() -> Iterator[None]:
     """One torch thread for a module of many small ops: on 2 shared cores, threads mostly wait."""
+    import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -42,23 +60,31 @@ def popen_with_ctrl_c() -> Callable[..., subprocess.Popen]:
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from qualiclip.tiny import make_random_checkpoint
+
     return make_random_checkpoint(tmp_path_factory.mktemp("weights") / "tiny.pth", seed=0)
 
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_checkpoint: Path) -> QualityScorer:
+    from qualiclip import load_model
+
     return load_model(weights=tiny_checkpoint)
 
 
 @pytest.fixture(scope="session")
 def tiny_studio(tiny_checkpoint: Path) -> Studio:
     """The app's models as the app loads them when given one checkpoint: here the tiny random one."""
+    from qualiclip.studio.model_slots import load_studio
+
     return load_studio(tiny_checkpoint)
 
 
 @pytest.fixture(scope="session")
 def photo() -> np.ndarray:
     """A natural photograph (uint8 HxWx3) shipped with scikit-image, downscaled for speed."""
+    from skimage import data
+
     return data.astronaut()[::4, ::4].copy()
 
 
@@ -66,6 +92,7 @@ def photo() -> np.ndarray:
 def photo_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Three training photos and one held-out photo, downscaled for speed."""
     from PIL import Image
+    from skimage import data
 
     root = tmp_path_factory.mktemp("photos")
     splits = {"train": ("astronaut", "coffee", "rocket"), "holdout": ("chelsea",)}

@@ -69,6 +69,7 @@ def test_mismatching_checkpoints_are_refused_naming_the_keys(tiny_checkpoint: Pa
     assert named in str(caught.value)
 
 
+@pytest.mark.slow  # builds a full-size RN50: about 2 s here
 def test_official_checkpoint_into_the_wrong_architecture_is_refused(tiny_checkpoint: Path, tmp_path: Path) -> None:
     raw = _raw(tiny_checkpoint)
     del raw["arch"]  # now claims to be the official RN50
@@ -194,6 +195,7 @@ class _Stalling(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow  # waits out real network time-outs
 def test_a_stalled_download_times_out_per_call_and_leaves_no_file(tmp_path: Path) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Stalling)
     threading.Thread(target=server.serve_forever, daemon=True).start()

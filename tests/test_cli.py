@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from qualiclip import QualityScorer, load_model
+from qualiclip import MODELS, QualityScorer, load_model
 from qualiclip.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +104,8 @@ def _command(kind: str, weights: Path, tmp_path: Path, photo: np.ndarray) -> lis
     return ["train", str(images), "--init", str(weights), "--out", str(tmp_path / "run"), "--workers", "0"]
 
 
-@pytest.mark.parametrize("kind", ["score", "eval", "eval-synthetic", "train"])
+@pytest.mark.parametrize("kind", ["score", *(pytest.param(kind, marks=pytest.mark.slow)  # the same check per command
+                                  for kind in ("eval", "eval-synthetic", "train"))])
 def test_checkpoint_problems_are_one_error_line_and_status_2(kind: str, bad_checkpoints: dict[str, Path],
                                                             tmp_path: Path, photo: np.ndarray,
                                                             capsys: pytest.CaptureFixture) -> None:
@@ -283,6 +285,7 @@ def test_sigint_to_a_real_score_process(tiny_checkpoint: Path, folder: Path, tmp
     assert 1 <= written and counted <= written <= counted + 1 < 200, "a row written as Ctrl-C came may be uncounted"
 
 
+@pytest.mark.slow  # an evaluation run interrupted and run again
 def test_ctrl_c_during_eval_keeps_the_rows_and_a_rerun_resumes(tiny_checkpoint: Path, tmp_path: Path,
                                                                 photo: np.ndarray, monkeypatch: pytest.MonkeyPatch,
                                                                 capsys: pytest.CaptureFixture) -> None:
@@ -430,21 +433,20 @@ def test_model_help_lists_every_model_and_which_need_a_download() -> None:
         assert f"{name}: {spec.title}, {state}" in text
 
 
-def test_offline_error_suggests_the_bundled_model(folder: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  tmp_path: Path) -> None:
+def test_offline_error_suggests_the_bundled_model(folder: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture) -> None:
     """Offline (an unreachable URL, an empty cache), the one error line ends with the flag that works."""
-    env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch-home"), "QUALICLIP_WEIGHTS": ""}
-    script = ("import sys, qualiclip.weight_files as w\nw.PROBE_TIMEOUT_S = 0.5\n"
-              "from qualiclip.model_registry import MODELS\nfrom dataclasses import replace\n"
-              "spec = MODELS['qualiclip']\n"
-              "MODELS['qualiclip'] = replace(spec, remote=replace(spec.remote, url='http://127.0.0.1:9/qualiclip.pth'))\n"
-              "from qualiclip.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    result = subprocess.run([sys.executable, "-c", script, "score", str(folder / "a.png")], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2
-    [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    monkeypatch.setenv("QUALICLIP_WEIGHTS", "")
+    spec = MODELS["qualiclip"]
+    monkeypatch.setitem(MODELS, "qualiclip",
+                        replace(spec, remote=replace(spec.remote, url="http://127.0.0.1:9/qualiclip.pth")))
+    assert main(["score", str(folder / "a.png")]) == 2
+    err = capsys.readouterr().err
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
     assert line.endswith("use the bundled model: --model qualiclip-offline.")
-    assert "http://127.0.0.1:9/qualiclip.pth" in line and "Traceback" not in result.stderr
+    assert "http://127.0.0.1:9/qualiclip.pth" in line and "Traceback" not in err
+    assert not (tmp_path / "torch-home").exists() or not any((tmp_path / "torch-home").rglob("*.pth"))
 
 
 def test_a_skipped_file_is_named_once(folder: Path, tiny_checkpoint: Path, tmp_path: Path,

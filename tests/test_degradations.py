@@ -174,6 +174,7 @@ def test_level_five_changes_the_image(name: str, photos: dict[str, np.ndarray]) 
 SATURATING = {"color_shift": 0.01}
 
 
+@pytest.mark.slow  # every level of every type on three photos: about 11 s here
 @pytest.mark.parametrize("name", MONOTONE_NAMES)
 def test_severity_is_monotone_on_natural_photos(name: str, photos: dict[str, np.ndarray]) -> None:
     spec = DEGRADATIONS[name]
@@ -196,6 +197,7 @@ def test_odd_and_tiny_sizes(shape: tuple[int, int]) -> None:
             assert out.shape == image.shape and 0.0 <= out.min() and out.max() <= 1.0, name
 
 
+@pytest.mark.slow  # 12-megapixel images
 @pytest.mark.parametrize("name", ["non_eccentricity_patch", "color_block", "pixelate", "quantization"])
 def test_block_types_on_a_large_image(name: str) -> None:
     image = np.full((3000, 4000, 3), 0.5, dtype=np.float32)
@@ -622,6 +624,7 @@ def test_nonlinear_contrast_squeezes_towards_grey_by_hand(photos: dict[str, np.n
 
 # --- sampler ----------------------------------------------------------------------------
 
+@pytest.mark.slow  # thousands of samples for a statistical check
 def test_composition_distribution_is_arniqas() -> None:
     rng = np.random.default_rng(0)
     draws = 6000

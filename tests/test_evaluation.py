@@ -153,6 +153,7 @@ def _compare_argv(folder: Path, first: Path, second: Path, *outputs: str) -> lis
             "--types", "jpeg", "gaussian_blur", *outputs]
 
 
+@pytest.mark.slow  # a synthetic evaluation run of two models
 def test_eval_synthetic_compares_models(tiny_checkpoint, second_tiny, held_out, tmp_path, capsys) -> None:
     summary, scores, plot = tmp_path / "summary.csv", tmp_path / "scores.csv", tmp_path / "figure.png"
     argv = _compare_argv(held_out, tiny_checkpoint, second_tiny,
@@ -179,6 +180,7 @@ def test_eval_synthetic_compares_models(tiny_checkpoint, second_tiny, held_out, 
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
 
 
+@pytest.mark.slow  # two synthetic evaluation runs
 def test_eval_synthetic_resumes_from_its_scores_file(tiny_checkpoint, second_tiny, held_out, tmp_path, capsys,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     scores, summary = tmp_path / "scores.csv", tmp_path / "summary.csv"

@@ -1,9 +1,9 @@
 """``hubconf.py``: the official repository's torch.hub example, run on this checkout (``source="local"``)."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,7 @@ import torchvision.transforms as transforms
 from PIL import Image
 
 from qualiclip import WeightsUnavailableError
+from qualiclip.cli import main
 from qualiclip.model_registry import MODELS
 from qualiclip.quality_module import QualityModule
 from qualiclip.weight_files import QUALICLIP_ENV
@@ -40,10 +41,10 @@ def photo_file(photo: np.ndarray, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture(scope="module")
 def cli_score(tiny_checkpoint: Path, photo_file: Path) -> float:
     """The command line's score of the photo with the tiny checkpoint."""
-    result = subprocess.run([sys.executable, "-m", "qualiclip", "score", str(photo_file), "--weights",
-                             str(tiny_checkpoint), "--device", "cpu", "--json"],
-                            cwd=ROOT, capture_output=True, text=True, check=True)
-    [record] = json.loads(result.stdout)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["score", str(photo_file), "--weights", str(tiny_checkpoint), "--device", "cpu", "--json"]) == 0
+    [record] = json.loads(out.getvalue())
     return record["score"]
 
 

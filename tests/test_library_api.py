@@ -41,15 +41,24 @@ def test_licence_file_is_declared_and_cites_the_paper() -> None:
     assert "arXiv:2403.11176" in citation and "family-names: Agnolucci" in citation
 
 
+def _fresh_interpreter(script: str) -> list[str]:
+    """The lines ``script`` prints in a new interpreter (this process has torch loaded already)."""
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+
+
 def test_import_qualiclip_and_list_models_need_no_torch() -> None:
-    script = ("import json, sys, qualiclip\nrows = [m.name for m in qualiclip.list_models()]\n"
-              "print(json.dumps([rows, qualiclip.__version__, 'torch' in sys.modules]))\n"
-              "qualiclip.load_model\nprint(json.dumps('torch' in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout.splitlines()
-    rows, version, torch_loaded = json.loads(out[0])
+    [out] = _fresh_interpreter("import json, sys, qualiclip\nrows = [m.name for m in qualiclip.list_models()]\n"
+                               "print(json.dumps([rows, qualiclip.__version__, 'torch' in sys.modules]))\n")
+    rows, version, torch_loaded = json.loads(out)
     assert rows == list(MODELS) and version == qualiclip.__version__ and torch_loaded is False
-    assert json.loads(out[1]) is True, "load_model is imported (with torch) on first use"
+
+
+@pytest.mark.slow  # imports torch and open_clip in a new interpreter: about 8 s here
+def test_load_model_brings_torch_on_first_use() -> None:
+    [before, after] = _fresh_interpreter("import sys, qualiclip\nprint('torch' in sys.modules)\n"
+                                         "qualiclip.load_model\nprint('torch' in sys.modules)\n")
+    assert (before, after) == ("False", "True")
 
 
 def test_list_models_says_what_each_is_whether_it_downloads_and_its_licence() -> None:
@@ -96,7 +105,7 @@ def served_file(tmp_path: Path):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/w.pth", payload
     server.shutdown()
 

@@ -196,6 +196,7 @@ def test_sweep_one_type_is_one_batched_forward(handlers: Callbacks, tiny_studio:
     assert ("Not monotone" in summary) != bool(table.loc[0, "monotone"])
 
 
+@pytest.mark.slow  # a sweep of every distortion type
 def test_sweep_every_type_flags_non_monotone_types(handlers: Callbacks, photo_path: str,
                                                    count_forwards: list[int]) -> None:
     figure, table, summary, *_ = handlers.sweep_image(photo_path, "jpeg", True)
