@@ -173,11 +173,12 @@ class Callbacks:
 
     @guarded
     def analyse_upload(self, image: ImageInput | None, method: str, pair: int, opacity: float, degradation: str,
-                       level: int, with_preview: bool) -> tuple:
+                       level: int, shown_tab: str) -> tuple:
         """Everything an upload shows, from one analysis in one call (one GPU call on ZeroGPU): the
         :meth:`score_image` outputs, the :meth:`explain_image` outputs, then the :meth:`robustness_preview`
-        outputs if ``with_preview`` (the Robustness tab is shown), else no change to them."""
-        preview = self.robustness_preview(image, degradation, level) if with_preview else (gr.skip(),) * 3
+        outputs if the Robustness tab is the one shown, else no change to them."""
+        preview = (self.robustness_preview(image, degradation, level) if shown_tab == ROBUSTNESS_TAB
+                   else (gr.skip(),) * 3)
         return (*self.score_image(image), *self.explain_image(image, method, pair, opacity), *preview)
 
     def _error_card(self, *images: ImageInput | None) -> str:

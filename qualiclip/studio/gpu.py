@@ -89,3 +89,19 @@ def gpu_call(handler: Handler, duration: Duration, carry: Carry | None = None) -
 
     in_main.gpu_handler = handler  # type: ignore[attr-defined]  # which handler runs on the GPU (tests)
     return in_main  # type: ignore[return-value]
+
+
+def gpu_call_for_input(handler: Handler, duration: Duration, carry: Carry | None = None) -> Handler:
+    """:func:`gpu_call` for a handler whose first argument is its one input (the upload's image): a call
+    without it (the visitor removed the image) runs ``handler`` in this process, booking no GPU, since
+    all it does then is clear its outputs."""
+    on_gpu = gpu_call(handler, duration, carry)
+    if on_gpu is handler:
+        return handler
+
+    @functools.wraps(handler)
+    def run(item: Any, *args, **kwargs):
+        return handler(item, *args, **kwargs) if item is None else on_gpu(item, *args, **kwargs)
+
+    run.gpu_handler = handler  # type: ignore[attr-defined]
+    return run  # type: ignore[return-value]

@@ -14,7 +14,7 @@ from . import EXAMPLES_DIR, batch, content, custom_prompts
 from .bookings import Bookings
 from .callbacks import ROBUSTNESS_TAB, SCORE_TAB, Callbacks, compare_columns
 from .explanations import ALL_PAIRS, METHOD_CHOICES, colour_scale_html
-from .gpu import gpu_call, on_zero_gpu
+from .gpu import gpu_call, gpu_call_for_input, on_zero_gpu
 from .inputs import MAX_UPLOAD_MB, checked_image
 from .model_slots import Studio
 from .public_errors import quiet
@@ -203,14 +203,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
         def on_gpu(handler, duration):
             return gpu_call(handler, duration, handlers.analyses)
 
-        upload_on_gpu = on_gpu(handlers.analyse_upload, bookings.upload)
-
-        @quiet  # the page says an upload's error once, in place of the score (handlers.input_error)
-        def analyse_upload(image, method, pair, opacity, degradation, level, shown_tab):
-            run = handlers.analyse_upload if image is None else upload_on_gpu
-            return run(image, method, pair, opacity, degradation, level, shown_tab == ROBUSTNESS_TAB)
-
-        analyse_upload.gpu_handler = handlers.analyse_upload  # type: ignore[attr-defined]
+        # The page says an upload's error once, in place of the score (handlers.input_error): quiet.
+        analyse_upload = quiet(gpu_call_for_input(handlers.analyse_upload, bookings.upload, handlers.analyses))
         # What a new image makes stale: every output computed from the previous one, cleared before it is scored.
         stale = {gauge: SCORING_HTML, **dict.fromkeys([
             pair_plot, result_json, good_map, bad_map, good_caption, bad_caption, maps, degraded_image,
