@@ -160,9 +160,8 @@ def load_studio(weights: str | Path | None = None, max_side: int | None = None, 
     if official.model is not None:
         return Studio(official.model, "**Weights:** official QualiCLIP checkpoint (Agnolucci et al.).", slots)
     if offline.resolve().model is not None:
-        banner = ("**Weights: bundled offline model**, trained by this project without the paper's data; "
-                  f"its scores differ from the official QualiCLIP. The official weights are unavailable: "
-                  f"{official.reason}")
+        banner = ("**Weights: bundled offline model**, trained here without the paper's data, so its scores "
+                  f"differ from QualiCLIP's. Official QualiCLIP: {official.reason}")
         return Studio(offline.model, banner, slots)
     raise RuntimeError(
         "No QualiCLIP weights are available, so the app cannot start.\n"
