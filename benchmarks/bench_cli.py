@@ -56,8 +56,9 @@ def measure(checkouts: dict[str, Path], runs: int) -> dict[tuple[str, str], list
 
 def report(times: dict[tuple[str, str], list[float]], labels: list[str], runs: int) -> str:
     lines = [f"Fresh `python -m qualiclip` processes, {runs} runs each after one warm-up, checkouts interleaved; "
-             f"median (fastest) wall seconds. Machine: {os.cpu_count()} cores, **shared with other jobs while "
-             "measured (contended)**: compare the columns of one run, not absolute values across runs.", "",
+             f"median (fastest) wall seconds. Machine: {os.cpu_count()} cores, load average "
+             f"{os.getloadavg()[0]:.1f} at the end (each run keeps a core busy); compare the columns of one run "
+             "rather than absolute values across runs.", "",
              "| command | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
     for command in COMMANDS:
         cells = [f"{statistics.median(times[command, label]):.2f} ({min(times[command, label]):.2f})"
