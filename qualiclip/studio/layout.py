@@ -43,6 +43,10 @@ CSS = """
 .qc-bar > div {height: 100%;}
 .qc-caption {color: var(--body-text-color-subdued); margin-top: 0.3em;}
 .qc-error {border-left: 4px solid #c0392b; padding: 0.5em 0.8em; background: var(--background-fill-secondary);}
+/* The band key reads as part of the score above it: no gap or padding between the two. */
+#band-key-block {margin-top: calc(-1 * var(--layout-gap));}
+#score-gauge .html-container {padding-bottom: 0;}
+#band-key-block .html-container {padding-top: 0;}
 .qc-scale {display: flex; align-items: center; gap: 0.5em; font-size: 0.9em;}
 .qc-scale-bar {flex: 1; height: 10px; border-radius: 5px; max-width: 320px;}
 /* Outputs of the callbacks that run by themselves on a new image: their error is said once, in place of the
@@ -70,7 +74,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 image = checked_image(label="Image", sources=["upload", "clipboard", "webcam"],
                                       elem_id="input-image")
                 gauge = gr.HTML(NO_SCORE_HTML, label="Score", elem_id="score-gauge")
-                gr.HTML(band_key())
+                gr.HTML(band_key(), elem_id="band-key-block")
                 gr.Examples(EXAMPLES, inputs=image, label="Examples (click one)",
                             example_labels=content.example_labels(EXAMPLES, studio))
                 with gr.Accordion("Limits", open=False):
