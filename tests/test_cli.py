@@ -259,6 +259,15 @@ def test_ctrl_c_during_score_keeps_the_rows_written(tiny_checkpoint: Path, folde
     assert all(0 <= float(row["score"]) <= 1 for row in rows)
 
 
+def _lines(path: Path) -> int:
+    """Lines of a file another process is writing; 0 while it is absent (the command's write check
+    creates and removes the file once before the real one appears, so it may vanish between two reads)."""
+    try:
+        return len(path.read_text().splitlines())
+    except FileNotFoundError:
+        return 0
+
+
 @pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_sigint_to_a_real_score_process(tiny_checkpoint: Path, folder: Path, tmp_path: Path,
                                        popen_with_ctrl_c) -> None:
@@ -270,7 +279,7 @@ def test_sigint_to_a_real_score_process(tiny_checkpoint: Path, folder: Path, tmp
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:
-            if out_csv.is_file() and len(out_csv.read_text().splitlines()) >= 2:
+            if _lines(out_csv) >= 2:
                 break
             time.sleep(0.02)
         process.send_signal(signal.SIGINT)
