@@ -166,7 +166,7 @@ def main() -> int:
     ]
     mb = 1 << 20
     lines = [
-        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores (shared with other work: contended), "
+        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end), "
         f"CPU only: `tests/zerogpu_sim.py` (real `spaces` 0.51.3 wrappers, a worker forked per call, device API "
         f"and CUDA side stubbed) serving the app on random `{args.arch}` weights, {SIZE[0]}x{SIZE[1]} photos, "
         f"{args.uploads} browser uploads (Chromium, Robustness tab hidden) and {args.uploads} API pairs.",
