@@ -18,7 +18,7 @@ from .gpu import gpu_call, gpu_call_for_input, on_zero_gpu
 from .inputs import MAX_UPLOAD_MB, checked_image
 from .model_slots import Studio
 from .public_errors import quiet
-from .robustness import SWEEP_COLUMNS, degradation_choices, level_key
+from .robustness import LEVEL_COLUMNS, SWEEP_COLUMNS, degradation_choices, level_key
 from .views import NO_SCORE_HTML, SCORING_HTML, band_key, pair_chart_label
 
 EXAMPLES = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
@@ -141,7 +141,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                              elem_id="sweep-plot")
                         sweep_table = gr.Dataframe(label="Scores per level", headers=SWEEP_COLUMNS, interactive=False,
                                                    elem_id="sweep-table",
-                                                   column_widths=["270px", "160px", "90px", "90px", *["70px"] * 6])
+                                                   column_widths=["270px", "160px", "90px", "90px", *["70px"] * len(LEVEL_COLUMNS)])
                         with gr.Row():
                             sweep_csv = gr.DownloadButton("Download table (CSV)", size="sm")
                             sweep_png = gr.DownloadButton("Download plot (PNG)", size="sm")

@@ -127,8 +127,9 @@ def falls_monotonically(scores: Sequence[float], tolerance: float = MONOTONE_TOL
 
 def sweep(models: Mapping[str, QualityScorer], image: np.ndarray, names: Iterable[str],
           on_type: Callable[[int, str], None] = lambda index, name: None) -> pd.DataFrame:
-    """One row per model and type: ``model`` (its name in ``models``), ``label``, ``L0``..``L5`` scores,
-    ``spearman`` (Spearman of level and score), ``monotone`` (score falls) and ``type`` (name).
+    """One row per model and type, in :data:`SWEEP_COLUMNS` order: ``type`` (its label), ``model`` (its
+    name in ``models``), ``spearman`` (Spearman of level and score), ``monotone`` (score falls) and the
+    ``L0``..``L5`` scores.
 
     Every model scores the same degraded images: each type is degraded once. ``on_type(index, name)``
     is called before each type is scored (progress reporting).
@@ -160,15 +161,15 @@ def sweep_figure(table: pd.DataFrame) -> Figure:
     Within a panel each type has its own colour and each model its own line style; every panel's
     y axis is the score's whole range [0, 1], so panels compare at a glance.
     """
-    by_label = {spec.label: spec for spec in DEGRADATIONS.values()}
-    groups = [group for group in GROUPS if any(by_label[label].group == group for label in table["type"])]
+    shown = set(table["type"])
+    groups = [group for group in GROUPS if any(DEGRADATIONS[name].label in shown for name in GROUPS[group])]
     models = list(dict.fromkeys(table["model"]))
     columns = 1 if len(groups) == 1 else 2
     rows = -(-len(groups) // columns)
     figure = Figure(figsize=(_PANEL_SIZE[0] * columns, _PANEL_SIZE[1] * rows + 0.4), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for axis, group in zip(axes, groups):
-        types = [name for name in GROUPS[group] if DEGRADATIONS[name].label in set(table["type"])]
+        types = [name for name in GROUPS[group] if DEGRADATIONS[name].label in shown]
         for colour, name in enumerate(types):
             for style, model in enumerate(models):
                 row = table[(table["type"] == DEGRADATIONS[name].label) & (table["model"] == model)]
