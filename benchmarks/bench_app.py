@@ -44,7 +44,7 @@ from benchmarks.results_file import publish, targets_line
 from qualiclip import load_model
 from qualiclip.tiny import make_random_checkpoint
 from qualiclip.studio import EXAMPLES_DIR
-from qualiclip.studio.background_server import free_port
+from tests.app_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

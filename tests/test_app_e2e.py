@@ -11,7 +11,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from qualiclip.studio.background_server import running_app
+from tests.app_server import running_app
 from qualiclip.studio.model_slots import Studio
 
 pytestmark = pytest.mark.slow  # a Gradio server

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from qualiclip.studio.background_server import running_app
+from tests.app_server import running_app
 from qualiclip.studio.model_slots import Studio
 
 CHROMIUM = "/usr/bin/chromium"

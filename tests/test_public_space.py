@@ -21,8 +21,9 @@ from PIL import Image
 
 from qualiclip import ImageLoadError, prepare
 from qualiclip.studio import batch, exports
-from qualiclip.studio.background_server import running_app
-from qualiclip.studio.layout import MODEL_QUEUE, build_demo
+from tests.app_server import running_app
+from qualiclip.studio.endpoints import MODEL_QUEUE
+from qualiclip.studio.layout import build_demo
 from qualiclip.studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio
 from qualiclip.studio.views import DISPLAY_MAX_SIDE
 
@@ -180,6 +181,7 @@ def test_banner_compare_tab_and_config_show_no_server_paths(served: tuple[str, C
 def test_unexpected_errors_become_one_plain_sentence(tiny_studio: Studio, photo: np.ndarray, tmp_path: Path,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     from qualiclip.studio.callbacks import Callbacks
+    from qualiclip.studio.endpoints import Endpoints
     from qualiclip.studio.public_errors import UNEXPECTED
 
     handlers = Callbacks(tiny_studio)
@@ -188,7 +190,7 @@ def test_unexpected_errors_become_one_plain_sentence(tiny_studio: Studio, photo:
     handlers.model = None  # type: ignore[assignment]  # a bug: every model call now fails inside
     import gradio as gr
     with pytest.raises(gr.Error) as shown:
-        handlers.score_image(str(path))
+        Endpoints(handlers).endpoint(handlers.score_image)(str(path))  # as every event runs it
     assert shown.value.message == UNEXPECTED
     assert "NoneType" in caplog.text  # the full traceback went to the server's log
 

@@ -1,5 +1,6 @@
 """Remake docs/images/app-desktop.png (1280 px) and app-phone.png (390 px): the app on the bundled offline
-model after the cat example is uploaded, in Debian's Chromium (``python docs/images/take_screenshots.py``).
+model after the cat example is uploaded, in Debian's Chromium (from the repository root: ``python -m docs.images.take_screenshots``; it serves the app with the tests'
+:mod:`tests.app_server`).
 
 Saved as 256-colour PNGs to keep the repository small.
 """
@@ -12,8 +13,8 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from qualiclip.studio import EXAMPLES_DIR
-from qualiclip.studio.background_server import running_app
 from qualiclip.studio.model_slots import load_studio
+from tests.app_server import running_app
 
 HERE = Path(__file__).parent
 VIEWS = {"app-desktop.png": {"width": 1280, "height": 900}, "app-phone.png": {"width": 390, "height": 844}}

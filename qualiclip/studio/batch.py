@@ -20,7 +20,7 @@ from qualiclip.prompts import PromptPair
 
 from . import exports
 from .public_errors import without_paths
-from .views import pair_columns, pair_names, quality_label
+from .views import Column, pair_column_specs, pair_columns, quality_label
 
 #: Most files one batch request accepts (bounds the time a single request can take).
 MAX_BATCH_FILES = 200
@@ -30,9 +30,15 @@ THUMBNAIL_SIDE = 64
 CSV_NAME = "qualiclip_scores.csv"
 
 
+def table_columns(pairs: Sequence[PromptPair]) -> list[Column]:
+    """The results table's columns, in order, with their widths and datatypes on the page."""
+    return [Column("thumbnail", "72px", "markdown"), Column("file", "160px"), Column("score", "80px", "number"),
+            Column("label", "100px"), Column("error", "220px"), *pair_column_specs(pairs, datatype="number")]
+
+
 def columns(pairs: Sequence[PromptPair]) -> list[str]:
-    """The results table's columns, in order."""
-    return ["thumbnail", "file", "score", "label", "error", *pair_names(pairs)]
+    """The results table's column names, in order."""
+    return [column.name for column in table_columns(pairs)]
 
 
 #: How the results table can be ordered: (label, sort column, ascending).

@@ -1,11 +1,13 @@
-"""The callbacks ``qualiclip.studio.layout`` wires to events: plain values in, plain values out, one per endpoint.
+"""The handlers the tabs (:mod:`qualiclip.studio.tabs`) wire to events: plain values in, plain values out.
 
 :class:`Callbacks` holds the :class:`~qualiclip.studio.model_slots.Studio` (the models) they run on. Each
 method takes what the UI components hold (an image file path or array, strings, numbers, file
-paths) and returns what the output components show. Unusable input raises ``gr.Error``. The
-callbacks that run whenever the image changes (:meth:`Callbacks.analyse_upload`: score, heatmaps,
-robustness preview) return empty outputs for no image, so removing the image clears them instead of
-showing an error.
+paths) and returns what the output components show. Unusable input raises ``gr.Error``; what else
+an event needs (unexpected errors made plain, quiet outputs, the GPU call) is added where it is wired,
+by :mod:`qualiclip.studio.endpoints`. The handlers that run whenever the image changes
+(:meth:`Callbacks.analyse_upload`: score, heatmaps, robustness preview) return empty outputs for no
+image, so removing the image clears them instead of showing an error; within one upload they share
+one :class:`~qualiclip.studio.analysis.Analysis` (one hash, one decode, one trunk pass).
 """
 from __future__ import annotations
 
@@ -27,22 +29,24 @@ from .analysis import Analysis, AnalysisCache, analyse
 from .explanations import ALL_PAIRS, COMPARE_METHOD, Maps, caption, compute_maps, gallery_items
 from .inputs import load_input
 from .model_slots import ModelSlot, Studio
-from .public_errors import UNEXPECTED, guarded, quiet, user_errors
+from .public_errors import UNEXPECTED, user_errors
 from .views import (
     NO_SCORE_HTML,
+    Column,
     error_html,
     for_display,
     gauge_html,
+    pair_column_specs,
     pair_columns,
     pair_frame,
-    pair_names,
     quality_label,
     scale_notice,
 )
 
-SCORE_TAB, ROBUSTNESS_TAB = "Score", "Robustness"
+#: The tabs' labels (each tab module's ``LABEL``).
+SCORE_TAB, ROBUSTNESS_TAB, TWO_PHOTOS_TAB, BATCH_TAB = "Score", "Robustness", "Two photos", "Batch"
 #: Tabs with inputs of their own: the main image's drop zone and examples are hidden while they are shown.
-OWN_INPUT_TABS = ("Two photos", "Batch")
+OWN_INPUT_TABS = (TWO_PHOTOS_TAB, BATCH_TAB)
 
 
 def check_degradation(name: str) -> None:
@@ -51,9 +55,21 @@ def check_degradation(name: str) -> None:
         raise gr.Error(f"Unknown distortion type {name!r}.", title="Invalid choice")
 
 
+def compare_table_columns(pairs: Sequence[PromptPair]) -> list[Column]:
+    """The Compare tab table's columns, in order, with their widths on the page."""
+    return [Column("model", "200px"), Column("status", "100px"), Column("score", "70px"), Column("label", "90px"),
+            Column("details", "200px"), *pair_column_specs(pairs)]
+
+
 def compare_columns(pairs: Sequence[PromptPair]) -> list[str]:
-    """The Compare tab table's columns, in order."""
-    return ["model", "status", "score", "label", "details", *pair_names(pairs)]
+    """The Compare tab table's column names, in order."""
+    return [column.name for column in compare_table_columns(pairs)]
+
+
+def learn_columns(pair: PromptPair) -> list[Column]:
+    """The Learn tab table's columns for one pair: level, both prompts' similarities, P(positive), score."""
+    positive, negative = pair
+    return [Column(name) for name in ("level", f"sim({positive})", f"sim({negative})", f"P({positive})", "score")]
 
 
 def unavailable_line(slots: Sequence[ModelSlot], lead: str) -> str:
@@ -86,13 +102,15 @@ class Callbacks:
                 slot.resolve()
         return self.studio.slots
 
-    @quiet
-    @guarded
     def score_image(self, image: ImageInput | None) -> tuple[str, pd.DataFrame | None, dict[str, Any] | None]:
         """Score tab: gauge HTML, per-pair probabilities (bar chart) and the result as a dict."""
         if image is None:
             return NO_SCORE_HTML, None, None
-        model, analysis = self.model, self._analysis(image)
+        return self._score_outputs(self._analysis(image))
+
+    def _score_outputs(self, analysis: Analysis) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+        """:meth:`score_image`'s outputs from the upload's analysis."""
+        model = self.model
         prepared, (_, pairs, _) = analysis.image, analysis.scores
         score, probabilities, notice = analysis.score, pairs[0].tolist(), scale_notice(prepared)
         result = {
@@ -106,7 +124,6 @@ class Callbacks:
         }
         return gauge_html(score, notice), pair_frame(model.prompt_pairs, probabilities), result
 
-    @guarded
     def score_custom_pairs(self, image: ImageInput | None, text: str | None
                            ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
         """Score tab, your own pairs: the gauge of their mean, P(positive) per pair, the result as a dict.
@@ -131,14 +148,16 @@ class Callbacks:
         caption = f"mean P(positive) over your {len(pairs)} pair(s), {self.model.name}"
         return gauge_html(score, caption), pair_frame(pairs, probabilities), result
 
-    @quiet
-    @guarded
     def explain_image(self, image: ImageInput | None, method: str, pair: int, opacity: float
                       ) -> tuple[np.ndarray | None, np.ndarray | None, str, str, Maps | None]:
         """Score tab heatmaps: "good" and "bad" overlays, their captions, and the maps for re-blending."""
         if image is None:
             return None, None, "", "", None
-        analysis = self._analysis(image)
+        return self._explain_outputs(self._analysis(image), method, pair, opacity)
+
+    def _explain_outputs(self, analysis: Analysis, method: str, pair: int, opacity: float
+                         ) -> tuple[np.ndarray, np.ndarray, str, str, Maps]:
+        """:meth:`explain_image`'s outputs from the upload's analysis."""
         with user_errors():
             try:
                 maps = compute_maps(self.model, analysis, method, pair)
@@ -148,38 +167,40 @@ class Callbacks:
         return good, bad, caption(maps.positive, "good"), caption(maps.negative, "bad"), maps
 
     @staticmethod
-    @guarded
     def reblend(maps: Maps | None, opacity: float) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Opacity slider: the same maps blended again, no model call."""
         return maps.overlays(opacity) if maps is not None else (None, None)
 
-    @quiet
-    @guarded
     def robustness_preview(self, image: ImageInput | None, degradation: str, level: int
                            ) -> tuple[np.ndarray | None, str, str]:
-        """Robustness tab: the degraded image, the original's and the degraded image's gauges.
-
-        The original's score comes from its analysis; the image is degraded once and scored in one
-        forward pass (none at level 0).
-        """
+        """Robustness tab: the degraded image, the original's and the degraded image's gauges."""
         check_degradation(degradation)
         if image is None:
             return None, "", ""
-        degraded, original_score, degraded_score = robustness.preview(self.model, self._analysis(image),
-                                                                      degradation, int(level))
+        return self._preview_outputs(self._analysis(image), degradation, level)
+
+    def _preview_outputs(self, analysis: Analysis, degradation: str, level: int) -> tuple[np.ndarray, str, str]:
+        """:meth:`robustness_preview`'s outputs from the upload's analysis: the original's score comes from
+        it; the image is degraded once and scored in one forward pass (none at level 0)."""
+        degraded, original_score, degraded_score = robustness.preview(self.model, analysis, degradation, int(level))
         label = f"{robustness.type_label(degradation)}, {robustness.level_text(degradation, level)}"
         return (for_display(to_uint8_rgb(degraded)), gauge_html(original_score, "original"),
                 gauge_html(degraded_score, label))
 
-    @guarded
     def analyse_upload(self, image: ImageInput | None, method: str, pair: int, opacity: float, degradation: str,
                        level: int, shown_tab: str) -> tuple:
         """Everything an upload shows, from one analysis in one call (one GPU call on ZeroGPU): the
         :meth:`score_image` outputs, the :meth:`explain_image` outputs, then the :meth:`robustness_preview`
         outputs if the Robustness tab is the one shown, else no change to them."""
-        preview = (self.robustness_preview(image, degradation, level) if shown_tab == ROBUSTNESS_TAB
-                   else (gr.skip(),) * 3)
-        return (*self.score_image(image), *self.explain_image(image, method, pair, opacity), *preview)
+        preview_shown = shown_tab == ROBUSTNESS_TAB
+        if image is None:
+            return (*self.score_image(None), *self.explain_image(None, method, pair, opacity),
+                    *(self.robustness_preview(None, degradation, level) if preview_shown else (gr.skip(),) * 3))
+        if preview_shown:
+            check_degradation(degradation)
+        analysis = self._analysis(image)
+        preview = self._preview_outputs(analysis, degradation, level) if preview_shown else (gr.skip(),) * 3
+        return (*self._score_outputs(analysis), *self._explain_outputs(analysis, method, pair, opacity), *preview)
 
     def _error_card(self, *images: ImageInput | None) -> str:
         """Why the first unusable image of ``images`` was refused (naming it, saying what to do), as HTML.
@@ -193,13 +214,11 @@ class Callbacks:
                 return error_html(err.message)
         return error_html(UNEXPECTED)
 
-    @guarded
     def input_error(self, image: ImageInput | None) -> tuple[str, str]:
         """After a new image failed to score: the reason in place of the Score and Robustness gauges."""
         card = self._error_card(image)
         return card, card
 
-    @guarded
     def two_photos_error(self, first: ImageInput | None, second: ImageInput | None) -> str:
         """After the two photos failed: the reason in place of the verdict."""
         return self._error_card(*(image for image in (first, second) if image is not None))
@@ -214,7 +233,6 @@ class Callbacks:
         """Hide the main image column on a tab that has inputs of its own (:data:`OWN_INPUT_TABS`)."""
         return gr.update(visible=str(selection.value) not in OWN_INPUT_TABS)
 
-    @guarded
     def sweep_image(self, image: ImageInput | None, degradation: str, every_type: bool,
                     progress: gr.Progress = gr.Progress()) -> tuple[Any, pd.DataFrame, str, str, str]:
         """Robustness tab sweep, every available model overlaid: score vs level plots (one panel per
@@ -247,7 +265,6 @@ class Callbacks:
         return (figure, table, summary, str(exports.write_csv(table, "qualiclip_sweep.csv", folder)),
                 str(exports.write_png(figure, "qualiclip_sweep.png", folder)))
 
-    @guarded
     def batch_score(self, files: Sequence[str] | None, progress: gr.Progress = gr.Progress()
                     ) -> tuple[pd.DataFrame, str]:
         """Batch tab: the sortable results table and the CSV file's path; bad files get an error row."""
@@ -265,7 +282,6 @@ class Callbacks:
                                   lambda done: progress((done, len(paths)), desc="Scoring", unit="files"))
         return table, str(batch.write_csv(table))
 
-    @guarded
     def compare_models(self, image: ImageInput | None, progress: gr.Progress = gr.Progress()
                        ) -> tuple[pd.DataFrame, list[tuple[np.ndarray, str]], str, str]:
         """Compare tab: one row per model, scored on the same image, or "unavailable"; each loaded
@@ -293,8 +309,6 @@ class Callbacks:
         return (table, gallery, unavailable_line(self.studio.slots, "Unavailable here:"),
                 str(exports.write_csv(table, "qualiclip_compare.csv")))
 
-    @quiet
-    @guarded
     def compare_two_photos(self, first: ImageInput | None, second: ImageInput | None
                            ) -> tuple[str, str, str, list[tuple[np.ndarray, str]]]:
         """Two photos tab: each photo's gauge, the difference in words and both photos' maps (a gallery).
@@ -312,7 +326,6 @@ class Callbacks:
         result = two_photos.compare_two(self.model, *analyses)
         return gauges[0], gauges[1], result.verdict, result.maps
 
-    @guarded
     def learn_similarities(self, image: ImageInput | None, degradation: str, pair: int
                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Learn tab: cosine similarity with one pair's two prompts across levels, and the numbers."""
@@ -321,15 +334,11 @@ class Callbacks:
         if not 0 <= int(pair) < len(model.prompt_pairs):
             raise gr.Error(f"Pair must be 0..{len(model.prompt_pairs) - 1}.", title="Invalid choice")
         pair = int(pair)
-        positive, negative = model.prompt_pairs[pair]
         scores, probabilities, sims = robustness.score_levels(model, self._analysis(image).image.array(), degradation)
-        table = pd.DataFrame({
-            "level": list(ALL_LEVELS),
-            f"sim({positive})": sims[:, prompt_row(pair, POSITIVE)],
-            f"sim({negative})": sims[:, prompt_row(pair, NEGATIVE)],
-            f"P({positive})": probabilities[:, pair],
-            "score": scores,
-        }).astype(float).round(4).astype({"level": int})
+        values = (list(ALL_LEVELS), sims[:, prompt_row(pair, POSITIVE)], sims[:, prompt_row(pair, NEGATIVE)],
+                  probabilities[:, pair], scores)
+        names = [column.name for column in learn_columns(model.prompt_pairs[pair])]
+        table = pd.DataFrame(dict(zip(names, values))).astype(float).round(4).astype({"level": int})
         lines = table.melt(id_vars="level", value_vars=list(table.columns[1:3]), var_name="prompt",
                            value_name="cosine similarity").astype({"level": str})  # whole levels on the axis
         return lines, table

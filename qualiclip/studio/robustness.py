@@ -21,14 +21,18 @@ from qualiclip.evaluation.metrics import srcc
 from qualiclip.imaging import to_chw
 
 from .analysis import Analysis
+from .views import Column
 
 #: Seed of the stochastic distortions (noise, jitter...): preview, sweep and Learn plot agree.
 SEED = 0
 #: A score may rise by this much between levels (numerical noise) and still count as falling.
 MONOTONE_TOLERANCE = 1e-3
 LEVEL_COLUMNS = [f"L{level}" for level in ALL_LEVELS]
-#: Columns of a :func:`sweep` table: what a visitor compares first (type, model, Spearman, monotone), then the scores.
-SWEEP_COLUMNS = ["type", "model", "spearman", "monotone", *LEVEL_COLUMNS]
+#: Columns of a :func:`sweep` table: what a visitor compares first (type, model, Spearman, monotone), then the
+#: scores; with their widths on the page.
+SWEEP_TABLE = [Column("type", "270px"), Column("model", "160px"), Column("spearman", "90px"),
+               Column("monotone", "90px"), *(Column(name, "70px") for name in LEVEL_COLUMNS)]
+SWEEP_COLUMNS = [column.name for column in SWEEP_TABLE]
 #: Decimals of the scores a sweep table shows (its Spearman and monotone flag are of those values).
 SWEEP_DECIMALS = 4
 

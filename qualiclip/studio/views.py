@@ -5,7 +5,7 @@ Everything here is a pure function of numbers, so the UI's content is testable w
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,20 @@ def pair_chart_label(pair: PromptPair) -> str:
 def pair_names(pairs: Sequence[PromptPair]) -> list[str]:
     """Table column names of the pairs, see :func:`pair_name`."""
     return [pair_name(pair) for pair in pairs]
+
+
+class Column(NamedTuple):
+    """A results table's column: its header (the key the handler's DataFrame uses), its width on the
+    page and the datatype the page shows it as."""
+
+    name: str
+    width: str | None = None
+    datatype: str = "str"
+
+
+def pair_column_specs(pairs: Sequence[PromptPair], width: str = "100px", datatype: str = "str") -> list[Column]:
+    """One :class:`Column` per pair (named by :func:`pair_names`), for the tables that end with the pairs."""
+    return [Column(name, width, datatype) for name in pair_names(pairs)]
 
 
 def pair_frame(pairs: Sequence[PromptPair], probabilities: Sequence[float]) -> pd.DataFrame:

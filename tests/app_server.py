@@ -1,12 +1,13 @@
-"""Serve a demo in this process on a free localhost port: for the end-to-end tests and the load check."""
+"""Serve a demo in this process on a free localhost port: a test helper (the end-to-end and browser tests,
+the screenshots) that the benchmarks also use (``from tests.app_server import free_port``)."""
 from __future__ import annotations
 
 import contextlib
 import socket
 from typing import Iterator
 
-from .layout import build_demo, launch
-from .model_slots import Studio
+from qualiclip.studio.layout import build_demo, launch
+from qualiclip.studio.model_slots import Studio
 
 HOST = "127.0.0.1"
 

@@ -1,0 +1,53 @@
+"""The Robustness tab: the image degraded at one level (the preview), and sweeps of every level with every model.
+
+The preview is part of the upload event while this tab is shown (its :class:`~qualiclip.studio.tabs.UploadPart`),
+and runs by itself when the tab is opened or the type or level changes.
+"""
+from __future__ import annotations
+
+import gradio as gr
+
+from .. import robustness
+from ..callbacks import ROBUSTNESS_TAB
+from . import DISPLAY_FORMAT, Page, TabParts, UploadPart, dataframe
+
+LABEL = ROBUSTNESS_TAB
+
+
+def build(page: Page, tab: gr.Tab) -> TabParts:
+    """The preview (type, level, both gauges, the degraded image) and the sweep, wired."""
+    with gr.Row():
+        degradation = gr.Dropdown(robustness.degradation_choices(), value="gaussian_blur", label="Distortion type",
+                                  min_width=240)
+        level = gr.Slider(0, 5, value=3, step=1, label="Level (0 = original)", elem_id="level-slider", min_width=240)
+    levels = gr.Markdown(robustness.level_key("gaussian_blur"), elem_id="level-key")
+    with gr.Row():
+        original_gauge = gr.HTML(elem_id="original-gauge", min_width=160)
+        degraded_gauge = gr.HTML(elem_id="degraded-gauge", min_width=160)
+    degraded_image = gr.Image(label="Degraded image", interactive=False, format=DISPLAY_FORMAT,
+                              elem_id="degraded-image")
+    preview_outputs = [degraded_image, original_gauge, degraded_gauge]
+    page.endpoints.wire([tab.select, degradation.change, level.change], page.handlers.robustness_preview,
+                        page.bookings.preview, inputs=[page.image, degradation, level], outputs=preview_outputs,
+                        trigger_mode="always_last", api_name="robustness", quiet_outputs=True)
+    page.endpoints.wire(degradation.change, robustness.level_key, inputs=degradation, outputs=levels, queue=False)
+    sweep_outputs = sweep(page, degradation)
+    upload = UploadPart([degradation, level], preview_outputs, error_card=degraded_gauge)
+    return TabParts(dict.fromkeys([*preview_outputs, *sweep_outputs]), upload)
+
+
+def sweep(page: Page, degradation: gr.Dropdown) -> list:
+    """The sweep of every level with every model (one type or all), wired; its outputs."""
+    with gr.Row():
+        every_type = gr.Checkbox(label="Sweep every type (about 25x longer)")
+        button = gr.Button("Sweep levels 0-5 with every model", variant="primary")
+    summary = gr.Markdown(elem_id="sweep-summary")
+    plot = gr.Plot(label="Score vs level (one panel per distortion group)", elem_id="sweep-plot")
+    table = dataframe(robustness.SWEEP_TABLE, label="Scores per level", interactive=False, elem_id="sweep-table")
+    with gr.Row():
+        csv = gr.DownloadButton("Download table (CSV)", size="sm")
+        png = gr.DownloadButton("Download plot (PNG)", size="sm")
+    page.endpoints.wire(button.click, page.handlers.sweep_image, page.bookings.sweep,
+                        inputs=[page.image, degradation, every_type], outputs=[plot, table, summary, csv, png],
+                        api_name="sweep")
+    return [summary, plot, table, csv, png]
