@@ -1,7 +1,8 @@
 """torch.hub entries, one per named model (``hubconf.py`` at the top level publishes them).
 
-Each returns the model as a :class:`~qualiclip.quality_module.QualityModule`: CLIP-normalised
-(B, 3, H, W) images at any resolution in, (B,) scores out, as the official repository's entry.
+Each returns the model as a :class:`~qualiclip.quality_module.QualityModule` taking **CLIP-normalised**
+(B, 3, H, W) images at any resolution (``normalised_input=True``), (B,) scores out, as the official
+repository's entry; ``scorer.as_module()`` in Python takes images in [0, 1] instead.
 ``QualiCLIP`` (the official entry's name) is the official model too, so the official README's
 example works by changing only the repository. Weights come the way :func:`load_model` finds them
 (``weights=PATH``, the environment variable, the torch hub cache); nothing else is downloaded
@@ -28,10 +29,10 @@ def entry_name(model: str) -> str:
 
 
 def load_module(model: str = "qualiclip", weights: str | Path | None = None, **options: Any) -> QualityModule:
-    """``load_model(model, weights, **options).as_module()``, on the CPU unless ``device`` says otherwise
-    (as the official entry: move it with ``.to(device)``)."""
+    """``load_model(model, weights, **options).as_module(normalised_input=True)`` (CLIP-normalised input, the
+    official entry's convention), on the CPU unless ``device`` says otherwise (move it with ``.to(device)``)."""
     options.setdefault("device", "cpu")
-    return load_model(model, weights, **options).as_module()
+    return load_model(model, weights, **options).as_module(normalised_input=True)
 
 
 def _entry(model: str) -> HubEntry:

@@ -26,7 +26,7 @@ CASES = {"tiny": 96, "tiny-qualiclip-plus": 96, "qualiclip-offline": None}
 def compute(folder: Path) -> dict[str, object]:
     """Every reference number, from models built in ``folder``, on one torch thread."""
     from qualiclip import load_model
-    from qualiclip.imaging import normalize, prepare
+    from qualiclip.imaging import prepare
     from qualiclip.studio import EXAMPLES_DIR
     from qualiclip.tiny import make_random_checkpoint, make_random_prompt_learner
 
@@ -46,7 +46,7 @@ def compute(folder: Path) -> dict[str, object]:
         for name, model in models.items():
             scored = model.score(images, batch_size=1)
             with torch.no_grad():
-                module_scores = [float(model.as_module()(normalize(prepare(p, model.max_side).pixels[None]))[0])
+                module_scores = [float(model.as_module()(prepare(p, model.max_side).pixels[None])[0])
                                  for p in images]
             results["models"][name] = {
                 "max_side": CASES[name],

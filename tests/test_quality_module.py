@@ -12,9 +12,21 @@ from qualiclip.imaging import normalize
 from qualiclip.quality_module import QualityModule
 
 
-def _normalised(*images: np.ndarray) -> torch.Tensor:
-    """Same-sized images -> the CLIP-normalised (B, 3, H, W) batch the module takes."""
-    return normalize(torch.stack([prepare(image).pixels for image in images]))
+def _unit(*images: np.ndarray) -> torch.Tensor:
+    """Same-sized images -> the (B, 3, H, W) batch in [0, 1] that ``as_module()`` takes."""
+    return torch.stack([prepare(image).pixels for image in images])
+
+
+def test_one_image_in_zero_one_scores_the_same_through_score_and_as_module(tiny_model: QualityScorer) -> None:
+    image = np.random.default_rng(3).random((64, 80, 3), dtype=np.float32)
+    [by_score] = tiny_model.score([image])
+    with torch.no_grad():
+        [by_module] = tiny_model.as_module()(_unit(image)).tolist()
+        [normalised] = tiny_model.as_module(normalised_input=True)(normalize(_unit(image))).tolist()
+        [misfed] = tiny_model.as_module(normalised_input=True)(_unit(image)).tolist()
+    assert by_module == pytest.approx(by_score.score, abs=1e-6)
+    assert normalised == pytest.approx(by_score.score, abs=1e-6)  # the official convention, asked for
+    assert abs(misfed - by_score.score) > 1e-4, "the convention matters: [0, 1] input to a normalised module"
 
 
 def test_module_scores_equal_score(tiny_model: QualityScorer, photo: np.ndarray) -> None:
@@ -22,7 +34,7 @@ def test_module_scores_equal_score(tiny_model: QualityScorer, photo: np.ndarray)
     assert isinstance(module, torch.nn.Module) and module is tiny_model.as_module()
     other = np.ascontiguousarray(photo[::-1, ::-1])
     with torch.no_grad():
-        scores = module(_normalised(photo, other))
+        scores = module(_unit(photo, other))
     assert scores.shape == (2,) and not scores.requires_grad
     expected = [result.score for result in tiny_model.score([photo, other])]
     np.testing.assert_allclose(scores.numpy(), expected, atol=1e-6)
@@ -34,14 +46,14 @@ def test_any_resolution(tiny_model: QualityScorer) -> None:
     for height, width in ((32, 32), (70, 41), (96, 160)):
         image = rng.random((height, width, 3), dtype=np.float32)
         with torch.no_grad():
-            [score] = tiny_model.as_module()(_normalised(image)).tolist()
+            [score] = tiny_model.as_module()(_unit(image)).tolist()
         assert score == pytest.approx(tiny_model.score([image])[0].score, abs=1e-6)
 
 
 def test_gradient_matches_finite_differences(tiny_checkpoint: Path, photo: np.ndarray) -> None:
     """d score / d input against central differences along random directions, all in float64."""
     module = load_model(weights=tiny_checkpoint, device="cpu").as_module().double()
-    images = _normalised(photo[:64, :96]).double().requires_grad_()
+    images = _unit(photo[:64, :96]).double().requires_grad_()
     score = module(images)[0]
     assert score.requires_grad, "no inference_mode or no_grad inside the module"
     (gradient,) = torch.autograd.grad(score, images)
@@ -60,7 +72,7 @@ def test_gradient_matches_finite_differences(tiny_checkpoint: Path, photo: np.nd
 def test_gradients_reach_the_input_only_and_batchnorm_stays_in_eval(tiny_checkpoint: Path,
                                                                      photo: np.ndarray) -> None:
     module = load_model(weights=tiny_checkpoint, device="cpu").as_module()
-    images = _normalised(photo, np.ascontiguousarray(photo[::-1]))
+    images = _unit(photo, np.ascontiguousarray(photo[::-1]))
     with torch.no_grad():
         evaluated = module.eval()(images)
     module.train()  # as a loss inside a training loop: the flag flips, the network does not
@@ -92,7 +104,7 @@ def test_score_uses_the_module_formula(tiny_model: QualityScorer, photo: np.ndar
 def test_on_cuda_under_autocast_gradients_flow(tiny_checkpoint: Path, photo: np.ndarray) -> None:
     model = load_model(weights=tiny_checkpoint, device="cuda")
     module: QualityModule = model.as_module()
-    images = _normalised(photo).cuda().requires_grad_()
+    images = _unit(photo).cuda().requires_grad_()
     with torch.autocast("cuda", dtype=torch.float16):
         score = module(images)
     score.sum().backward()
