@@ -38,7 +38,7 @@ _LAZY = {
     "BatchScores": "scoring",
     "PreparedImage": "imaging",
     "QualityModule": "quality_module",
-    "QualityScore": "scoring",
+    "ImageScore": "scoring",
     "QualityScorer": "scoring",
     "load_model": "loading",
     "prepare": "imaging",
@@ -50,16 +50,20 @@ if TYPE_CHECKING:
     from .imaging import PreparedImage, prepare
     from .loading import load_model
     from .quality_module import QualityModule
-    from .scoring import BatchScores, QualityScore, QualityScorer
+    from .scoring import BatchScores, ImageScore, QualityScorer
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+#: Old public names kept for one release (see CHANGELOG.md), each resolved with a DeprecationWarning.
+_DEPRECATED = {"QualityScore": "qualiclip.scoring:ImageScore"}
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, _DEPRECATED)
 
 __all__ = [
     "BatchScores",
     "CheckpointError",
     "FORMULAS",
     "ImageLoadError",
+    "ImageScore",
     "MODELS",
     "MissingDependencyError",
     "ModelInfo",
@@ -68,7 +72,6 @@ __all__ = [
     "PreparedImage",
     "QualiCLIPError",
     "QualityModule",
-    "QualityScore",
     "QualityScorer",
     "WeightsHashError",
     "WeightsUnavailableError",

@@ -14,7 +14,7 @@ from PIL import Image
 
 from .errors import QualiCLIPError, listed
 from .imaging import DECODED_FORMATS, PreparedImage
-from .scoring import QualityScorer, QualityScore
+from .scoring import ImageScore, QualityScorer
 
 
 def _pillow_suffixes() -> frozenset[str]:
@@ -98,7 +98,7 @@ class ScoredFile:
     """
 
     path: FileSource
-    result: QualityScore | None
+    result: ImageScore | None
     error: str | None
     #: Frames in the file (animations, multi-page TIFFs); the score is of the first one.
     frames: int = 1

@@ -6,6 +6,7 @@ The command line offers them as ``--formula`` choices and the model registry nam
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 #: The official code's logit scale (CLIP's trained ``logit_scale.exp()``, rounded).
@@ -24,9 +25,15 @@ class Formula:
     temperature: float | None
     fp16_autocast: bool
 
-    def logit_scale(self, stored: float, clip_log_scale: float) -> float:
-        """The multiplier of the cosines, from a checkpoint's ``stored`` one or its CLIP's log scale."""
+    def multiplier(self, stored: float, clip_log_scale: float) -> float:
+        """The multiplier of the cosines (a model's ``logit_scale``), from a checkpoint's ``stored`` one or
+        its CLIP's learned log scale."""
         return stored if self.temperature is None else math.exp(clip_log_scale) / self.temperature
+
+    def logit_scale(self, stored: float, clip_log_scale: float) -> float:
+        """Deprecated (one release, see CHANGELOG.md): :meth:`multiplier`."""
+        warnings.warn("Formula.logit_scale() is deprecated; use Formula.multiplier()", DeprecationWarning, stacklevel=2)
+        return self.multiplier(stored, clip_log_scale)
 
 
 OFFICIAL_FORMULA = Formula("official", temperature=None, fp16_autocast=True)

@@ -8,19 +8,18 @@ multiplier of its :class:`~qualiclip.formula_variants.Formula`, and wrap it in a
 """
 from __future__ import annotations
 
-import argparse
-import contextlib
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import open_clip
 import torch
 
 from .architecture import build_clip, tokenizer
 from .checkpoint import QualityCheckpoint, check_prompt_features, load_clip_state, read_checkpoint
-from .errors import CheckpointError, WeightsUnavailableError
+from .errors import CheckpointError
 from .formula import FORMULAS, prompt_count
-from .model_registry import OFFLINE_MODEL, model_spec
+from .lazy import lazy_exports
+from .model_registry import model_spec
 from .prompt_learner import check_prompt_learner, learned_prompt_features, placeholder_tokens, read_prompt_learner
 from .prompts import PROMPT_PAIRS, PromptPair
 from .scoring import QualityScorer, encode_prompts
@@ -88,10 +87,11 @@ def load_model(
     clip, checkpoint = load_clip(path)
     chosen = FORMULAS[formula] if formula else spec.formula
     explicit = prompt_learner if prompt_learner is not None else weights
+    clip_log_scale = clip.logit_scale.detach().item()  # CLIP's learned log temperature
     common = dict(
         name=model if explicit is None else Path(explicit).name,
         weights_origin=str(path) if learner_path is None else f"{path} + {learner_path}",
-        logit_scale=chosen.logit_scale(checkpoint.logit_scale, clip.logit_scale.detach().item()),
+        logit_scale=chosen.multiplier(checkpoint.logit_scale, clip_log_scale),
         device=device, max_side=max_side, formula=chosen, arch=checkpoint.arch,
     )
     n_prompts = prompt_count(len(PROMPT_PAIRS))
@@ -108,44 +108,8 @@ def load_model(
                         prompt_pairs=pairs, **common)
 
 
-@contextlib.contextmanager
-def _offline_hint() -> Iterator[None]:
-    """Re-raise weights that cannot be had with a last sentence naming the bundled model's flag."""
-    try:
-        yield
-    except WeightsUnavailableError as error:
-        raise type(error)(f"{error} To score now without any download, use the bundled model: "
-                          f"--model {OFFLINE_MODEL}.") from error
-
-
-def model_from_options(args: argparse.Namespace) -> QualityScorer:
-    """Load the model that :func:`~qualiclip.model_options.add_model_options`' flags describe; weights that
-    cannot be had raise an error that also suggests ``--model qualiclip-offline``."""
-    with _offline_hint():
-        return load_model(args.model, args.weights, device=args.device, max_side=args.max_side,
-                          prompt_learner=args.prompt_learner, formula=args.formula)
-
-
-def models_from_options(args: argparse.Namespace) -> dict[str, QualityScorer]:
-    """The models of ``add_model_options(..., several=True)``, by the name the tables use.
-
-    The models are the ``--model`` names and then the ``--weights-for`` ones not listed yet (default:
-    qualiclip). ``--weights FILE`` goes with one model, named after the file as everywhere; more than
-    one model needs ``--weights-for``. A wrong combination is a ``ValueError``.
-    """
-    files: dict[str, Path] = {}
-    for name, path in args.weights_for:
-        if name in files:
-            raise ValueError(f"--weights-for {name} is given twice")
-        files[name] = path
-    names = list(dict.fromkeys([*(args.model or []), *files])) or ["qualiclip"]
-    options = dict(device=args.device, max_side=args.max_side, prompt_learner=args.prompt_learner,
-                   formula=args.formula)
-    if args.weights is not None:
-        if len(names) > 1 or files:
-            raise ValueError("--weights goes with one model; give each model its file with --weights-for NAME=PATH")
-        with _offline_hint():
-            model = load_model(names[0], args.weights, **options)
-        return {model.name: model}
-    with _offline_hint():
-        return {name: load_model(name, files.get(name), **options) for name in names}
+#: Old names kept for one release (see CHANGELOG.md): the command-line glue now lives beside the command line.
+__getattr__, _ = lazy_exports(__name__, {}, deprecated={
+    "model_from_options": "qualiclip.model_options:model_from_options",
+    "models_from_options": "qualiclip.model_options:models_from_options",
+})

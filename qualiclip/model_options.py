@@ -1,20 +1,25 @@
 """The command-line options that choose and run a model, shared by every sub-command that scores.
 
 ``score``, ``eval`` and ``eval-synthetic`` (and any later command) call :func:`add_model_options`
-and :func:`qualiclip.loading.model_from_options`, so the same flags mean the same thing everywhere,
-checked the same way. A command that compares models (``eval-synthetic``) adds them with
-``several=True`` and loads them with :func:`qualiclip.loading.models_from_options`. Nothing here
-imports torch: the parsers are built for ``--help`` too.
+and :func:`model_from_options`, so the same flags mean the same thing everywhere, checked the same
+way. A command that compares models (``eval-synthetic``) adds them with ``several=True`` and loads
+them with :func:`models_from_options`. Importing this imports no torch (the parsers are built for
+``--help`` too); loading imports :mod:`qualiclip.loading` when called.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from .defaults import MIN_SIDE
+from .errors import WeightsUnavailableError
 from .formula_variants import FORMULAS
-from .model_registry import MODELS
+from .model_registry import MODELS, OFFLINE_MODEL
+
+if TYPE_CHECKING:
+    from .scoring import QualityScorer
 
 
 #: The ``argparse`` destinations of :func:`add_model_options`' flags.
@@ -102,3 +107,48 @@ def model_options_of(args: argparse.Namespace, **changes: object) -> argparse.Na
     needs to load the same model, without the rest of a command line."""
     values = {name: getattr(args, name) for name in MODEL_OPTIONS}
     return argparse.Namespace(**{**values, **changes})
+
+
+@contextlib.contextmanager
+def _offline_hint() -> Iterator[None]:
+    """Re-raise weights that cannot be had with a last sentence naming the bundled model's flag."""
+    try:
+        yield
+    except WeightsUnavailableError as error:
+        raise type(error)(f"{error} To score now without any download, use the bundled model: "
+                          f"--model {OFFLINE_MODEL}.") from error
+
+
+def model_from_options(args: argparse.Namespace) -> QualityScorer:
+    """Load the model that :func:`~qualiclip.model_options.add_model_options`' flags describe; weights that
+    cannot be had raise an error that also suggests ``--model qualiclip-offline``."""
+    from .loading import load_model  # torch: only when a command runs, never for --help
+    with _offline_hint():
+        return load_model(args.model, args.weights, device=args.device, max_side=args.max_side,
+                          prompt_learner=args.prompt_learner, formula=args.formula)
+
+
+def models_from_options(args: argparse.Namespace) -> dict[str, QualityScorer]:
+    """The models of ``add_model_options(..., several=True)``, by the name the tables use.
+
+    The models are the ``--model`` names and then the ``--weights-for`` ones not listed yet (default:
+    qualiclip). ``--weights FILE`` goes with one model, named after the file as everywhere; more than
+    one model needs ``--weights-for``. A wrong combination is a ``ValueError``.
+    """
+    from .loading import load_model  # torch: only when a command runs, never for --help
+    files: dict[str, Path] = {}
+    for name, path in args.weights_for:
+        if name in files:
+            raise ValueError(f"--weights-for {name} is given twice")
+        files[name] = path
+    names = list(dict.fromkeys([*(args.model or []), *files])) or ["qualiclip"]
+    options = dict(device=args.device, max_side=args.max_side, prompt_learner=args.prompt_learner,
+                   formula=args.formula)
+    if args.weights is not None:
+        if len(names) > 1 or files:
+            raise ValueError("--weights goes with one model; give each model its file with --weights-for NAME=PATH")
+        with _offline_hint():
+            model = load_model(names[0], args.weights, **options)
+        return {model.name: model}
+    with _offline_hint():
+        return {name: load_model(name, files.get(name), **options) for name in names}

@@ -18,9 +18,9 @@ from tqdm import tqdm
 
 from .errors import Interrupted, QualiCLIPError
 from .files import failure_line, find_images, score_files
-from .loading import model_from_options
+from .model_options import model_from_options
 from .prompts import PAIR_COLUMNS
-from .scoring import QualityScore
+from .scoring import ImageScore
 from .tables import CsvWriter, check_writable
 
 
@@ -28,7 +28,7 @@ def _csv_header() -> list[str]:
     return ["path", "score", *PAIR_COLUMNS]
 
 
-def _row(path: Path, result: QualityScore) -> list[object]:
+def _row(path: Path, result: ImageScore) -> list[object]:
     return [str(path), round(result.score, 6)] + [round(p, 6) for p in result.pair_probabilities]
 
 
@@ -37,7 +37,7 @@ def _json_number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _record(path: Path, result: QualityScore) -> dict[str, object]:
+def _record(path: Path, result: ImageScore) -> dict[str, object]:
     return {"path": str(path), "score": _json_number(result.score),
             "pair_probabilities": [_json_number(p) for p in result.pair_probabilities]}
 

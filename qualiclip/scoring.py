@@ -4,12 +4,13 @@ input in batches with the formula of :mod:`qualiclip.formula`.
 
 One way for each need (docs/python-api.md shows them):
 
-- scores of images or files: :meth:`QualityScorer.score` -> one :class:`QualityScore` per input;
+- scores of images or files: :meth:`QualityScorer.score` -> one :class:`ImageScore` per input;
 - scores of a tensor batch: :meth:`QualityScorer.score_batch` -> :class:`BatchScores` (named tensors);
 - features: :meth:`QualityScorer.trunk` (the tower's feature map) and
   :meth:`QualityScorer.image_features` (the normalised embeddings), with
   :meth:`QualityScorer.score_trunk` to score from the first;
-- a differentiable score: :meth:`QualityScorer.as_module` (a :class:`~qualiclip.quality_module.QualityModule`);
+- a differentiable score: :meth:`QualityScorer.as_module` (a :class:`~qualiclip.quality_module.QualityModule`,
+  images in [0, 1] as everywhere here unless ``normalised_input=True``);
 - maps: :mod:`qualiclip.explain`, which starts from the same trunk.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .architecture import OFFICIAL_ARCH, tokenizer
 from .errors import QualiCLIPError
 from .formula import OFFICIAL_FORMULA, OFFICIAL_LOGIT_SCALE, Formula, interleave_pairs
 from .imaging import ImageInput, PreparedImage, normalize, prepare
+from .lazy import lazy_exports
 from .prompts import PROMPT_PAIRS, PromptPair
 from .quality_module import QualityModule
 
@@ -36,7 +38,7 @@ ERROR_POLICIES: tuple[ErrorPolicy, ...] = ("raise", "keep")
 
 
 @dataclass(frozen=True)
-class QualityScore:
+class ImageScore:
     """One image's result: the score in [0, 1] and what it is made of."""
 
     score: float
@@ -101,6 +103,12 @@ class QualityScorer:
         """The CLIP model (shared with :meth:`as_module`)."""
         return self.module.clip
 
+    def use_clip(self, clip: open_clip.CLIP) -> None:
+        """Run on ``clip`` from now on, in place of this model's own: the way several models hold one CLIP
+        (e.g. QualiCLIP+'s four prompt files on one checkpoint). ``clip`` must hold weights equal to this
+        model's (the caller checks, e.g. with ``state_dict`` equality): scores are then unchanged."""
+        self.module.clip = clip.eval().requires_grad_(False)
+
     @property
     def prompt_features(self) -> torch.Tensor:
         """(2P, D) L2-normalised prompt features, pairs interleaved positive first."""
@@ -130,10 +138,18 @@ class QualityScorer:
         formula = "" if self.formula == OFFICIAL_FORMULA else f", {self.formula.name} formula"
         return f"{self.name} ({self.weights_origin}, {self.device.type}{formula})"
 
-    def as_module(self) -> QualityModule:
-        """The score as a differentiable ``nn.Module`` (normalised images -> (B,) scores), sharing this
-        model's weights: see :mod:`qualiclip.quality_module`. Moving it moves this model too."""
-        return self.module
+    def as_module(self, *, normalised_input: bool = False) -> QualityModule:
+        """The score as a differentiable ``nn.Module``, (B, 3, H, W) images -> (B,) scores, sharing this
+        model's weights: see :mod:`qualiclip.quality_module`.
+
+        By default it takes images in [0, 1], as :meth:`score_batch` (the same image, the same score),
+        and is this model's own module: moving it moves this model too. ``normalised_input=True`` gives
+        a module taking CLIP-normalised images (the official hubconf's convention, what the torch.hub
+        entries return), sharing the CLIP model but with its own copy of the prompt features.
+        """
+        if not normalised_input:
+            return self.module
+        return QualityModule(self.clip, self.prompt_features, self.logit_scale, normalised_input=True)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """fp16 autocast on CUDA, as the official code (unless the formula runs in float32); a no-op on CPU."""
@@ -163,17 +179,10 @@ class QualityScorer:
         """(B, 3, H, W) unit-range -> normalised, on the model's device, channels-last."""
         return normalize(batch.to(self.device)).contiguous(memory_format=torch.channels_last)
 
-    def encode(self, batch: torch.Tensor, tower: torch.nn.Module | None = None) -> torch.Tensor:
-        """(B, 3, H, W) unit-range images -> (B, D) L2-normalised embeddings (no grad handling).
-
-        ``tower`` runs the image tower instead of ``clip.visual`` (training passes its DDP wrapper).
-        """
+    def encode(self, batch: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) unit-range images -> (B, D) L2-normalised embeddings (no grad handling)."""
         with self.autocast():
-            model_input = self.to_model_input(batch)
-            if tower is None:
-                return self.module.embed(self.module.trunk(model_input))
-            features = tower(model_input)
-        return F.normalize(features.float(), dim=-1)
+            return self.module.embed(self.module.trunk(self.to_model_input(batch)))
 
     def trunk(self, batch: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) unit-range images -> the image tower's features before its head, no autograd.
@@ -211,13 +220,13 @@ class QualityScorer:
 
     @overload
     def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8, *,
-              errors: Literal["raise"] = "raise") -> list[QualityScore]: ...
+              errors: Literal["raise"] = "raise") -> list[ImageScore]: ...
     @overload
     def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8, *,
-              errors: ErrorPolicy) -> list[QualityScore | QualiCLIPError]: ...
+              errors: ErrorPolicy) -> list[ImageScore | QualiCLIPError]: ...
 
     def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8, *,
-              errors: ErrorPolicy = "raise") -> list[QualityScore] | list[QualityScore | QualiCLIPError]:
+              errors: ErrorPolicy = "raise") -> list[ImageScore] | list[ImageScore | QualiCLIPError]:
         """Score each input; same-sized inputs share a forward pass. Order is preserved.
 
         ``errors="raise"`` (default): the first unusable input (not an image, corrupt, too small...)
@@ -232,7 +241,7 @@ class QualityScorer:
         for indices in _same_size_batches(sizes, batch_size):
             batch = self.score_batch(torch.stack([prepared[i].pixels for i in indices]))
             for row, index in enumerate(indices):
-                results[index] = QualityScore(
+                results[index] = ImageScore(
                     score=float(batch.scores[row]),
                     pair_probabilities=tuple(batch.pair_probabilities[row].tolist()),
                     similarities=tuple(batch.similarities[row].tolist()),
@@ -252,6 +261,10 @@ def _check_policy(errors: str) -> None:
     """Refuse an ``errors`` value other than "raise" and "keep" (a typo must not change behaviour silently)."""
     if errors not in ERROR_POLICIES:
         raise ValueError(f"errors must be one of {', '.join(ERROR_POLICIES)}; got {errors!r}")
+
+
+#: Old names kept for one release (see CHANGELOG.md): each resolves with a DeprecationWarning.
+__getattr__, _ = lazy_exports(__name__, {}, deprecated={"QualityScore": "qualiclip.scoring:ImageScore"})
 
 
 def _same_size_batches(sizes: Mapping[int, tuple[int, int]], batch_size: int) -> Iterator[list[int]]:

@@ -26,7 +26,7 @@ from qualiclip.evaluation import (
     summarize,
 )
 from qualiclip.imaging import PreparedImage, prepare
-from qualiclip.scoring import QualityScorer, QualityScore
+from qualiclip.scoring import ImageScore, QualityScorer
 from qualiclip.tables import read_rows
 from qualiclip.tiny import make_random_checkpoint
 
@@ -45,10 +45,10 @@ class StubModel:
         self.rule = rule
         self.scored: list[torch.Tensor] = []
 
-    def score(self, images, batch_size: int = 8) -> list[QualityScore]:
+    def score(self, images, batch_size: int = 8) -> list[ImageScore]:
         tensors = [prepare(image).pixels for image in images]
         self.scored.extend(tensors)
-        return [QualityScore(float(self.rule(image)), (), (0.0, 0.0)) for image in tensors]
+        return [ImageScore(float(self.rule(image)), (), (0.0, 0.0)) for image in tensors]
 
 
 def sharpness(image: torch.Tensor) -> torch.Tensor:

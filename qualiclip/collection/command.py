@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TextIO
 from tqdm import tqdm
 
 from ..errors import Interrupted, QualiCLIPError
-from ..loading import model_from_options
-from ..model_options import model_options_of
+from ..model_options import model_from_options, model_options_of
 from .cli import RAY_OPTIONS
 
 if TYPE_CHECKING:

@@ -117,7 +117,7 @@ class Scorer:
     """One scoring actor: loads the model once, then scores decoded batches into rows."""
 
     def __init__(self, options: argparse.Namespace) -> None:
-        from ..loading import model_from_options
+        from ..model_options import model_from_options
 
         self.model = model_from_options(options)
         self.batch_size = options.batch_size

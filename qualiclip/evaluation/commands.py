@@ -9,7 +9,7 @@ from typing import TextIO
 from ..errors import QualiCLIPError
 from ..files import find_images
 from ..imaging import prepare
-from ..loading import model_from_options, models_from_options
+from ..model_options import model_from_options, models_from_options
 from ..optional import import_optional
 from ..tables import check_writable
 from .comparison import format_comparison, score_models, write_comparison_csv

@@ -23,7 +23,7 @@ from ..degradations import ALL_LEVELS, degradation_names, degraded_series
 from ..errors import Interrupted
 from ..formula import quality_from_features
 from ..imaging import PreparedImage, to_chw
-from ..scoring import QualityScore
+from ..scoring import ImageScore
 from ..tables import CsvWriter
 from .metrics import pairwise_accuracy, srcc
 
@@ -31,7 +31,7 @@ from .metrics import pairwise_accuracy, srcc
 class Scorer(Protocol):
     """What evaluation needs from a model (``QualityScorer`` satisfies it)."""
 
-    def score(self, images: Sequence[torch.Tensor], batch_size: int = 8) -> list[QualityScore]: ...
+    def score(self, images: Sequence[torch.Tensor], batch_size: int = 8) -> list[ImageScore]: ...
 
 
 @dataclass(frozen=True)

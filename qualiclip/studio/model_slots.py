@@ -75,7 +75,7 @@ class SharedTowers:
             if twin is None:
                 self._clips.append(model.clip)
             else:
-                model.module.clip = twin
+                model.use_clip(twin)
         return model
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
@@ -199,10 +200,17 @@ class Trainer:
         dataset = StepBatches(self.paths, slots=self.slots, **c.values_for(StepBatches))
         return DataLoader(dataset, batch_size=None, sampler=range(self.step, c.steps), num_workers=c.workers)
 
+    def embed(self, crops: torch.Tensor) -> torch.Tensor:
+        """(N, 3, S, S) unit-range crops -> (N, D) L2-normalised embeddings through the training tower
+        (``clip.visual``, DDP-wrapped when distributed), under the model's autocast, with gradients."""
+        with self.model.autocast():
+            features = self.tower(self.model.to_model_input(crops))
+        return F.normalize(features.float(), dim=-1)
+
     def train_step(self, batch: torch.Tensor) -> LossTerms:
         """One optimisation step on a (B, 2, L, 3, S, S) batch."""
         batch = batch.to(self.device, non_blocking=True)
-        features = self.model.encode(batch.flatten(0, 2), tower=self.tower)
+        features = self.embed(batch.flatten(0, 2))
         sims = by_pair(features @ self.model.prompt_features.T).unflatten(0, batch.shape[:3])
         terms = qualiclip_loss(sims, **self.config.values_for(qualiclip_loss))
         self.optimizer.zero_grad(set_to_none=True)
