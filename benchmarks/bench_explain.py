@@ -28,7 +28,7 @@ from skimage import data
 from benchmarks.results_file import publish
 from qualiclip.explain import attention_quality_map, cam_maps, explain, good_and_bad_targets
 from qualiclip import QualityScorer, load_model
-from qualiclip.architecture import OFFICIAL_ARCH
+from qualiclip.constants import OFFICIAL_ARCH
 from qualiclip.tiny import make_random_checkpoint
 
 SECTION = "## Explainability speed (benchmarks/bench_explain.py)"

@@ -27,7 +27,7 @@ from PIL import Image
 from skimage import data
 
 from benchmarks.results_file import publish, targets_line
-from qualiclip.architecture import OFFICIAL_ARCH
+from qualiclip.constants import OFFICIAL_ARCH
 from qualiclip.tiny import make_random_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]

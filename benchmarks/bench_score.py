@@ -32,7 +32,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.results_file import publish
 from qualiclip import load_model
-from qualiclip.architecture import OFFICIAL_ARCH
+from qualiclip.constants import OFFICIAL_ARCH
 from qualiclip.formula import quality_from_features
 from qualiclip.imaging import normalize
 from qualiclip.tiny import make_random_checkpoint

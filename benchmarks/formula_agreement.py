@@ -34,7 +34,7 @@ from scipy.stats import spearmanr
 
 from benchmarks.results_file import publish
 from qualiclip import load_model
-from qualiclip.architecture import OFFICIAL_ARCH
+from qualiclip.constants import OFFICIAL_ARCH
 from qualiclip.loading import load_clip
 from qualiclip.studio import EXAMPLES_DIR
 from qualiclip.tiny import make_random_checkpoint

@@ -25,7 +25,8 @@ from .errors import (
     WeightsHashError,
     WeightsUnavailableError,
 )
-from .formula_variants import FORMULAS, OFFICIAL_LOGIT_SCALE
+from .constants import OFFICIAL_LOGIT_SCALE
+from .formulas import FORMULAS
 from .lazy import lazy_exports
 from .model_registry import MODELS, ModelInfo, list_models
 from .prompts import PROMPT_PAIRS

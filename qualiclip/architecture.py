@@ -21,8 +21,12 @@ import torch.nn.functional as F
 from open_clip.modified_resnet import AttentionPool2d, ModifiedResNet
 from open_clip.tokenizer import DEFAULT_CONTEXT_LENGTH, SimpleTokenizer
 
-from .defaults import OFFICIAL_ARCH, TINY_ARCH  # noqa: F401 (TINY_ARCH re-exported beside OFFICIAL_ARCH)
+from .constants import OFFICIAL_ARCH
 from .errors import CheckpointError
+from .lazy import lazy_exports
+
+#: Old import path kept for one release (see CHANGELOG.md): :mod:`qualiclip.constants`.
+__getattr__, _ = lazy_exports(__name__, {}, deprecated={"TINY_ARCH": "qualiclip.constants:TINY_ARCH"})
 
 MODEL_CONFIG_DIR = Path(__file__).with_name("model_configs")
 

@@ -28,9 +28,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .architecture import OFFICIAL_ARCH
+from .constants import OFFICIAL_ARCH, OFFICIAL_LOGIT_SCALE
 from .errors import CheckpointError, listed
-from .formula import OFFICIAL_LOGIT_SCALE
 
 CLIP_PREFIX = "clip_model."
 PROMPTS_KEY = "prompts_features"

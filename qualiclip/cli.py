@@ -28,14 +28,14 @@ SCORE_DESCRIPTION = ("Score image files and folders (searched recursively), one 
 
 
 def add_score_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``score`` sub-command (run by :func:`qualiclip.score_command.run_score`)."""
+    """Register the ``score`` sub-command (run by :func:`qualiclip.commands.run_score`)."""
     score = commands.add_parser("score", help="score image files or folders", description=SCORE_DESCRIPTION)
     score.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders (searched recursively)")
     score.add_argument("--csv", metavar="OUT", help="also write the results to this CSV file as they are computed "
                                                     "(path, score and each pair's probability)")
     score.add_argument("--json", action="store_true", help="print the results as one JSON list instead of lines")
     add_model_options(score)
-    score.set_defaults(handler="qualiclip.score_command:run_score")
+    score.set_defaults(handler="qualiclip.commands:run_score")
     return score
 
 

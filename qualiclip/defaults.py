@@ -1,15 +1,7 @@
-"""Names and numbers the command-line parsers need, in a module that imports nothing heavy.
-
-``qualiclip --help`` and every ``qualiclip SUBCOMMAND --help`` are built from these without
-importing torch (tests/test_cli.py checks it); the modules that compute with them import them from here.
-"""
+"""Deprecated (one release, see CHANGELOG.md): the constants live in :mod:`qualiclip.constants`."""
 from __future__ import annotations
 
-#: open_clip architecture of the official checkpoint: OpenAI's RN50 (QuickGELU text tower).
-OFFICIAL_ARCH = "RN50-quickgelu"
-#: Small architecture for tests and the bundled offline model.
-TINY_ARCH = "qualiclip-tiny"
-#: The model's smallest input side in pixels (the image tower downsamples 32 times).
-MIN_SIDE = 32
-#: The strongest level of every synthetic distortion type (0 is the pristine image).
-MAX_LEVEL = 5
+from .lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {}, deprecated={
+    name: f"qualiclip.constants:{name}" for name in ("OFFICIAL_ARCH", "TINY_ARCH", "MIN_SIDE", "MAX_LEVEL")})

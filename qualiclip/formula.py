@@ -5,7 +5,7 @@ The prompt features are 2P rows, the P antonym pairs interleaved ``[pos0, neg0, 
 helpers here; :func:`quality_from_features` turns image features into the score.
 
 Implementations differ in the logit multiplier and the precision only, so those are the two
-parameters of a :class:`~qualiclip.formula_variants.Formula` (defined without torch, so that the
+parameters of a :class:`~qualiclip.formulas.Formula` (defined without torch, so that the
 command line lists them at once): the official code multiplies the cosine similarities by the
 constant 100 and runs fp16 autocast on CUDA; pyiqa (``qualiclip`` and its QualiCLIP+ variants)
 multiplies them by ``exp(logit_scale) / 2`` (the CLIP checkpoint's own learned scale and a
@@ -17,15 +17,16 @@ from typing import Sequence
 
 import torch
 
-from .formula_variants import (  # noqa: F401 (re-exported: the formula's variants live there)
-    FORMULAS,
-    OFFICIAL_FORMULA,
-    OFFICIAL_LOGIT_SCALE,
-    PYIQA_FORMULA,
-    PYIQA_TEMPERATURE,
-    Formula,
-)
+from .constants import OFFICIAL_LOGIT_SCALE
+from .lazy import lazy_exports
 from .prompts import PromptPair
+
+#: Old import paths kept for one release (see CHANGELOG.md): the formula's variants live in
+#: :mod:`qualiclip.formulas`, the constants in :mod:`qualiclip.constants`.
+__getattr__, _ = lazy_exports(__name__, {}, deprecated={
+    **{name: f"qualiclip.formulas:{name}" for name in ("FORMULAS", "OFFICIAL_FORMULA", "PYIQA_FORMULA", "Formula")},
+    "PYIQA_TEMPERATURE": "qualiclip.constants:PYIQA_TEMPERATURE",
+})
 
 POSITIVE, NEGATIVE = 0, 1
 
@@ -71,7 +72,7 @@ def quality_from_features(
 
     logits = logit_scale * f @ P.T, viewed per pair as [positive, negative], softmax within each
     pair; the score is the mean positive probability. ``logit_scale`` is 100 for the official
-    formula, a :class:`Formula`'s :meth:`~Formula.logit_scale` in general. Differentiable.
+    formula, a :class:`Formula`'s :meth:`~Formula.multiplier` in general. Differentiable.
     """
     dtype = scoring_dtype(image_features, prompt_features)
     logits = logit_scale * image_features.to(dtype) @ prompt_features.to(dtype).T

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .defaults import MIN_SIDE
+from .constants import MIN_SIDE
 from .errors import ImageLoadError
 
 ImageInput = Union[str, Path, bytes, BinaryIO, Image.Image, np.ndarray, torch.Tensor]

@@ -3,7 +3,7 @@
 Every model takes the same path: resolve its weights files (:mod:`.weight_files`), read the
 checkpoint, build the open_clip architecture it names, load strictly, take its prompt features
 (stored, computed by the text tower, or, for QualiCLIP+, from its learned prompts), choose the
-multiplier of its :class:`~qualiclip.formula_variants.Formula`, and wrap it in a
+multiplier of its :class:`~qualiclip.formulas.Formula`, and wrap it in a
 :class:`~qualiclip.scoring.QualityScorer`. The models themselves are data in :mod:`.model_registry`.
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ import torch
 from .architecture import build_clip, tokenizer
 from .checkpoint import QualityCheckpoint, check_prompt_features, load_clip_state, read_checkpoint
 from .errors import CheckpointError
-from .formula import FORMULAS, prompt_count
+from .formula import prompt_count
+from .formulas import FORMULAS
 from .lazy import lazy_exports
 from .model_registry import model_spec
 from .prompt_learner import check_prompt_learner, learned_prompt_features, placeholder_tokens, read_prompt_learner

@@ -13,9 +13,9 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from .defaults import MIN_SIDE
+from .constants import MIN_SIDE
 from .errors import WeightsUnavailableError
-from .formula_variants import FORMULAS
+from .formulas import FORMULAS
 from .model_registry import MODELS, OFFLINE_MODEL
 
 if TYPE_CHECKING:

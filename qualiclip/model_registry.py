@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .formula_variants import OFFICIAL_FORMULA, PYIQA_FORMULA, Formula
+from .formulas import OFFICIAL_FORMULA, PYIQA_FORMULA, Formula
 from .prompts import CLIP_IQA_PAIRS, PROMPT_PAIRS, PromptPair
 from .weight_files import QUALICLIP_ENV, QUALICLIP_URL, RemoteWeights
 

@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .architecture import tower_head, tower_trunk
-from .formula import OFFICIAL_LOGIT_SCALE, quality_from_features, scoring_dtype
+from .constants import OFFICIAL_LOGIT_SCALE
+from .formula import quality_from_features, scoring_dtype
 from .imaging import normalize
 
 

@@ -24,9 +24,11 @@ import open_clip
 import torch
 import torch.nn.functional as F
 
-from .architecture import OFFICIAL_ARCH, tokenizer
+from .architecture import tokenizer
+from .constants import OFFICIAL_ARCH, OFFICIAL_LOGIT_SCALE
 from .errors import QualiCLIPError
-from .formula import OFFICIAL_FORMULA, OFFICIAL_LOGIT_SCALE, Formula, interleave_pairs
+from .formula import interleave_pairs
+from .formulas import OFFICIAL_FORMULA, Formula
 from .imaging import ImageInput, PreparedImage, normalize, prepare
 from .lazy import lazy_exports
 from .prompts import PROMPT_PAIRS, PromptPair

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import torch
 
-from .architecture import TINY_ARCH, build_clip, tokenizer
+from .architecture import build_clip, tokenizer
+from .constants import OFFICIAL_LOGIT_SCALE, TINY_ARCH
 from .checkpoint import write_checkpoint
-from .formula import OFFICIAL_LOGIT_SCALE
 from .loading import load_clip
 from .prompt_learner import PromptLearner, placeholder_tokens, write_prompt_learner
 from .prompts import PROMPT_PAIRS

@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from qualiclip import CheckpointError, QualityScorer, WeightsUnavailableError, load_model
-from qualiclip.architecture import TINY_ARCH, build_clip, tokenizer
+from qualiclip.architecture import build_clip, tokenizer
+from qualiclip.constants import TINY_ARCH
 from qualiclip.checkpoint import CLIP_PREFIX, PROMPTS_KEY, read_checkpoint
 from qualiclip.model_registry import MODELS
 from qualiclip.weight_files import QUALICLIP_ENV, RemoteWeights, download, resolve_weights

@@ -154,12 +154,12 @@ def test_json_output_is_valid_when_scores_are_not_finite(tiny_checkpoint: Path, 
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture) -> None:
     """A logit scale of infinity makes real scores NaN; JSON has no NaN, so they become null."""
-    import qualiclip.score_command
+    import qualiclip.commands
 
     overflowing = load_model(weights=tiny_checkpoint)
     overflowing.logit_scale = float("inf")
     assert np.isnan(overflowing.score([folder / "a.png"])[0].score)
-    monkeypatch.setattr(qualiclip.score_command, "model_from_options", lambda args: overflowing)
+    monkeypatch.setattr(qualiclip.commands, "model_from_options", lambda args: overflowing)
     assert main(["score", str(folder / "a.png"), str(folder / "c.webp"), "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert [record["score"] for record in records] == [None, None]
@@ -335,7 +335,7 @@ def test_folder_search_uses_pillow_formats_and_reports_the_rest(tiny_checkpoint:
                                                                  capsys: pytest.CaptureFixture) -> None:
     from PIL import features
 
-    from qualiclip.files import IMAGE_SUFFIXES, images_below
+    from qualiclip.image_files import IMAGE_SUFFIXES, images_below
 
     Image.init()
     openable = {s for s, kind in Image.registered_extensions().items() if kind in Image.OPEN}
@@ -482,7 +482,7 @@ def test_an_elongated_strip_is_scored_as_the_help_says(tiny_checkpoint: Path, tm
     assert prepared.size == (4800, 32) and prepared.original_size == (6000, 40)
     assert downscale_reason(prepared.original_size, prepared.size) == (
         "shrunk only until its shorter side reached the model's 32 px minimum")
-    from qualiclip.studio.views import scale_notice
+    from qualiclip.studio.formatting import scale_notice
 
     assert scale_notice(prepared) == ("Downscaled from 6000x40 to 4800x32 px for scoring (shrunk only until its "
                                       "shorter side reached the model's 32 px minimum).")

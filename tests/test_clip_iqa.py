@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
 from qualiclip import MODELS, load_model
-from qualiclip.architecture import TINY_ARCH, build_clip
+from qualiclip.architecture import build_clip
+from qualiclip.constants import TINY_ARCH
 from qualiclip.checkpoint import read_checkpoint
 from qualiclip.prompts import CLIP_IQA_PAIRS, PROMPT_PAIRS
 

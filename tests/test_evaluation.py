@@ -27,7 +27,7 @@ from qualiclip.evaluation import (
 )
 from qualiclip.imaging import PreparedImage, prepare
 from qualiclip.scoring import ImageScore, QualityScorer
-from qualiclip.tables import read_rows
+from qualiclip.csv_files import read_rows
 from qualiclip.tiny import make_random_checkpoint
 
 

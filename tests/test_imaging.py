@@ -172,5 +172,5 @@ def test_formats_that_run_external_programs_are_refused_whatever_the_name(tmp_pa
     assert Image.open(io.BytesIO(eps)).format == "EPS"  # Pillow itself would open it (and run Ghostscript)
     with pytest.raises(ImageLoadError, match="not an image file Pillow can read"):
         to_unit_tensor(disguised)
-    from qualiclip.files import IMAGE_SUFFIXES
+    from qualiclip.image_files import IMAGE_SUFFIXES
     assert ".eps" not in IMAGE_SUFFIXES and ".png" in IMAGE_SUFFIXES

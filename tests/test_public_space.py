@@ -25,7 +25,7 @@ from tests.app_server import running_app
 from qualiclip.studio.endpoints import MODEL_QUEUE
 from qualiclip.studio.layout import build_demo
 from qualiclip.studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio
-from qualiclip.studio.views import DISPLAY_MAX_SIDE
+from qualiclip.studio.formatting import DISPLAY_MAX_SIDE
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from qualiclip import CheckpointError, WeightsUnavailableError, load_model, prepare
-from qualiclip.architecture import TINY_ARCH, tokenizer
+from qualiclip.architecture import tokenizer
+from qualiclip.constants import TINY_ARCH
 from qualiclip.cli import main
 from qualiclip.formula import interleave_pairs
 from qualiclip.imaging import normalize

@@ -9,7 +9,8 @@ import torch
 from open_clip.modified_resnet import AttentionPool2d
 
 from qualiclip import PROMPT_PAIRS, ImageLoadError, QualityScorer, quality_from_features
-from qualiclip.architecture import TINY_ARCH, NativeResolutionAttentionPool, build_clip
+from qualiclip.architecture import NativeResolutionAttentionPool, build_clip
+from qualiclip.constants import TINY_ARCH
 
 
 def test_formula_on_hand_built_features() -> None:

@@ -17,11 +17,11 @@ from qualiclip.model_registry import BUNDLED_DIR, ModelSpec
 from qualiclip.studio import EXAMPLES_DIR, model_slots, robustness
 from qualiclip.studio.analysis import AnalysisCache
 from qualiclip.studio.callbacks import Callbacks
-from qualiclip.studio.content import learn_markdown
+from qualiclip.studio.page_text import learn_markdown
 from qualiclip.studio.explanations import ALL_PAIRS, caption
 from qualiclip.studio.layout import build_demo
 from qualiclip.studio.model_slots import CPU_MAX_SIDE, WEIGHTS_ENV, ModelSlot, Studio, load_studio
-from qualiclip.studio.views import NO_SCORE_HTML, gauge_html, quality_label
+from qualiclip.studio.formatting import NO_SCORE_HTML, gauge_html, quality_label
 
 
 LEVELS = [f"L{level}" for level in range(6)]
@@ -421,7 +421,7 @@ def test_a_uniform_grey_image_shows_no_evidence() -> None:
 
 
 def test_examples_are_labelled_and_training_photos_say_so() -> None:
-    from qualiclip.studio.content import example_label
+    from qualiclip.studio.page_text import example_label
 
     assert example_label("chelsea_white_noise_5.jpg", offline_model=True) == "Cat, white noise level 5"
     assert example_label("coffee.jpg", offline_model=False) == "Coffee cup"

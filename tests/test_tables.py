@@ -12,7 +12,7 @@ from PIL import Image
 
 from qualiclip import QualiCLIPError, QualityScorer
 from qualiclip.evaluation.synthetic import TypeSummary, write_summary_csv
-from qualiclip.tables import CsvWriter, check_writable, escape_cell, read_rows, unescape_cell
+from qualiclip.csv_files import CsvWriter, check_writable, escape_cell, read_rows, unescape_cell
 
 #: Names a user may give a file; each starts like a formula, a quote, or plain text.
 NAMES = ["=2+5.png", "@SUM(1,2).png", "+1.png", "-1.png", "\tx.png", "\rx.png", "'=quoted.png", "plain.png",

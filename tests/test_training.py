@@ -20,7 +20,7 @@ from qualiclip.degradations import CompositionConfig
 from qualiclip.errors import CheckpointError
 from qualiclip.training import TrainConfig, Trainer, calibrate_logit_scale, train
 from qualiclip.training.cli import add_train_parser
-from qualiclip.training.command import config_from_args
+from qualiclip.training.commands import config_from_args
 from qualiclip.training.data import StepBatches, degraded_crop_pair, load_for_crops, overlapping_boxes, rescaled
 from qualiclip.training.losses import (
     consistency_loss,

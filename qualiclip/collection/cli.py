@@ -1,5 +1,5 @@
 """``python -m qualiclip score-dataset SOURCE --out OUT.parquet [--engine local|ray] ...``: the options
-(no torch, for ``--help``); :mod:`.command` runs it, the work is in :mod:`.run` and the engines."""
+(no torch, for ``--help``); :mod:`.commands` runs it, the work is in :mod:`.run` and the engines."""
 from __future__ import annotations
 
 import argparse
@@ -42,5 +42,5 @@ def add_score_dataset_parser(commands: argparse._SubParsersAction) -> argparse.A
     parser.add_argument("--cpus-per-worker", type=_amount, help="ray: CPUs reserved per scoring actor; decoding "
                                                                 "uses the rest (default: 1)")
     add_model_options(parser)
-    parser.set_defaults(handler="qualiclip.collection.command:run_score_dataset")
+    parser.set_defaults(handler="qualiclip.collection.commands:run_score_dataset")
     return parser

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Iterator, Sequence
 
-from ..files import score_files
+from ..image_files import score_files
 from ..scoring import QualityScorer
 from .rows import rows_table
 from .sources import prepare_entry

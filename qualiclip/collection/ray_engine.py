@@ -123,7 +123,7 @@ class Scorer:
         self.batch_size = options.batch_size
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        from ..files import score_prepared
+        from ..image_files import score_prepared
 
         rows = batch.to_pylist()
         prepared = [_prepared(row) for row in rows]

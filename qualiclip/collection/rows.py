@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from ..files import ScoredFile
+from ..image_files import ScoredFile
 from ..prompts import PAIR_COLUMNS
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Callable, Generator, Iterable
 
-from ..files import ScoredFile
+from ..image_files import ScoredFile
 from .rows import rows_table
 from .sources import list_source
 from .store import COMMIT_ROWS, COMMIT_SECONDS, ResultStore

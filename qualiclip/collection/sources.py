@@ -4,7 +4,7 @@ A SOURCE is a folder (searched recursively), a listing (``.txt``: one entry a li
 ``.parquet``: the ``path`` column, else the first), or a single image file. Each may be local or any
 URI that pyarrow's filesystems open (``s3://``, ``gs://``, ``hdfs://``, ``file://``...). Entries are
 local paths (relative ones to the current folder, as ``score`` takes them) or such URIs. Local files
-go through :mod:`qualiclip.files`, so they are found, checked and decoded exactly as by ``score``.
+go through :mod:`qualiclip.image_files`, so they are found, checked and decoded exactly as by ``score``.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from ..errors import ImageLoadError, QualiCLIPError
-from ..files import IMAGE_SUFFIXES, find_images, skipped_notices
+from ..image_files import IMAGE_SUFFIXES, find_images, skipped_notices
 from ..imaging import PreparedImage, prepare
-from ..tables import read_rows
+from ..csv_files import read_rows
 
 if TYPE_CHECKING:
     import pyarrow.fs

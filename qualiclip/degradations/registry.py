@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
-from ..defaults import MAX_LEVEL
+from ..constants import MAX_LEVEL
 from . import blur, brightness, color, compression, noise, sharpness_contrast, spatial
 from ._arrays import to_working_array
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import QualiCLIPError
-from ..files import find_images
+from ..image_files import find_images
 from ..imaging import prepare
 from ..model_options import model_from_options, models_from_options
 from ..optional import import_optional
-from ..tables import check_writable
+from ..csv_files import check_writable
 from .comparison import format_comparison, score_models, write_comparison_csv
 from .mos import correlate, read_mos_table, score_mos_dataset
 from .synthetic import format_table, summarize, write_summary_csv

@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 
 from ..errors import Interrupted
 from ..imaging import PreparedImage
-from ..tables import CsvWriter
+from ..csv_files import CsvWriter
 from .level_scores import appending_level_scores, read_level_scores
 from .synthetic import SUMMARY_COLUMNS, LevelScore, Scorer, TypeSummary, score_synthetic, summary_cells
 

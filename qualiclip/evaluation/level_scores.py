@@ -1,6 +1,6 @@
 """The resumable file of a synthetic evaluation: one CSV row per (model, image, distortion, level) score.
 
-Rows are appended (and flushed) as each series is scored, through :mod:`qualiclip.tables`, so an
+Rows are appended (and flushed) as each series is scored, through :mod:`qualiclip.csv_files`, so an
 interrupted run keeps them, names that look like formulas are escaped, and a rerun reads every
 name back as it was and skips the levels already there.
 """
@@ -10,7 +10,7 @@ import contextlib
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from ..tables import CsvWriter, read_rows
+from ..csv_files import CsvWriter, read_rows
 from .synthetic import LevelKey, LevelScore
 
 COLUMNS = ("model", "image", "distortion", "level", "score")

@@ -8,7 +8,7 @@ Tables: CSV with an image column and a MOS column, auto-detected for the publish
 - SPAQ ``MOS and Image attribute scores.xlsx`` saved as CSV: ``Image name``, ``MOS``.
 
 Scores are appended to the output CSV as they are computed; a rerun skips images already there.
-The output is written with :mod:`qualiclip.tables` (names that look like formulas are escaped) and
+The output is written with :mod:`qualiclip.csv_files` (names that look like formulas are escaped) and
 read back through it, so a rerun finds every name as it is in the MOS table.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import Interrupted
-from ..files import score_files
-from ..tables import CsvWriter, read_rows
+from ..image_files import score_files
+from ..csv_files import CsvWriter, read_rows
 from .metrics import plcc, plcc_logistic, srcc
 
 IMAGE_COLUMNS = ("image_name", "image", "image name", "img_name", "filename", "file_name", "file", "name", "path")

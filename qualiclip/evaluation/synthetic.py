@@ -24,7 +24,7 @@ from ..errors import Interrupted
 from ..formula import quality_from_features
 from ..imaging import PreparedImage, to_chw
 from ..scoring import ImageScore
-from ..tables import CsvWriter
+from ..csv_files import CsvWriter
 from .metrics import pairwise_accuracy, srcc
 
 
@@ -149,7 +149,7 @@ def summary_cells(summary: TypeSummary) -> list[object]:
 
 
 def write_summary_csv(path: str | Path, summaries: Sequence[TypeSummary]) -> Path:
-    """Per-type results as CSV (overall last); numbers stay numbers, names are escaped (:mod:`qualiclip.tables`)."""
+    """Per-type results as CSV (overall last); numbers stay numbers, names are escaped (:mod:`qualiclip.csv_files`)."""
     with Path(path).open("w", newline="") as handle:
         writer = CsvWriter(handle)
         writer.writerow(SUMMARY_COLUMNS)

@@ -1,6 +1,6 @@
 """Score many files into one table (thumbnail, name, score, pair probabilities, error) and a CSV.
 
-Files are scored with :func:`qualiclip.files.score_files` (same-sized files share a
+Files are scored with :func:`qualiclip.image_files.score_files` (same-sized files share a
 forward pass); a file that cannot be read becomes a row with its error instead of failing the batch.
 """
 from __future__ import annotations
@@ -14,13 +14,13 @@ import pandas as pd
 from PIL import Image
 
 from qualiclip import QualiCLIPError, QualityScorer
-from qualiclip.files import score_files
+from qualiclip.image_files import score_files
 from qualiclip.imaging import decode
 from qualiclip.prompts import PromptPair
 
 from . import exports
 from .public_errors import without_paths
-from .views import Column, pair_column_specs, pair_columns, quality_label
+from .formatting import Column, pair_column_specs, pair_columns, quality_label
 
 #: Most files one batch request accepts (bounds the time a single request can take).
 MAX_BATCH_FILES = 200

@@ -29,8 +29,8 @@ from .analysis import Analysis, AnalysisCache, analyse
 from .explanations import ALL_PAIRS, COMPARE_METHOD, Maps, caption, compute_maps, gallery_items
 from .inputs import load_input
 from .model_slots import ModelSlot, Studio
-from .public_errors import UNEXPECTED, user_errors
-from .views import (
+from .public_errors import UNEXPECTED, RecentErrors, user_errors
+from .formatting import (
     NO_SCORE_HTML,
     Column,
     error_html,
@@ -89,6 +89,8 @@ class Callbacks:
         self.studio = studio
         self.model = studio.primary
         self.analyses = AnalysisCache(self.model)
+        #: What the quiet endpoints refused, by upload (see :meth:`input_error`).
+        self.refusals = RecentErrors()
 
     def _analysis(self, image: ImageInput | None) -> Analysis:
         """The primary model's analysis of ``image``: decoded, trunk run and scored once per content."""
@@ -215,8 +217,10 @@ class Callbacks:
         return error_html(UNEXPECTED)
 
     def input_error(self, image: ImageInput | None) -> tuple[str, str]:
-        """After a new image failed to score: the reason in place of the Score and Robustness gauges."""
-        card = self._error_card(image)
+        """After a new image failed to score: the reason in place of the Score and Robustness gauges, as the
+        upload's quiet endpoint noted it (:attr:`refusals`), else from decoding the image again."""
+        message = self.refusals.pop(image)
+        card = error_html(message) if message is not None else self._error_card(image)
         return card, card
 
     def two_photos_error(self, first: ImageInput | None, second: ImageInput | None) -> str:

@@ -14,7 +14,8 @@ Each wrapper below is applied here and nowhere else, always in this order (inner
 4. **quiet outputs** (:func:`~qualiclip.studio.public_errors.quiet`), for the handlers that run by
    themselves on a new image: their ``gr.Error`` raises no pop-up (API callers still get it) and their
    outputs are marked :data:`QUIET_CLASS`, whose error pill the page's CSS hides; the page says the
-   error once, in place. Outermost, so the flag is set in the main process.
+   error once, in place, from the message noted here (``Callbacks.refusals``: no second decode).
+   Outermost, so the flag is set and the message noted in the main process.
 
 Model-running events share one queue (:func:`model_queue`); events without an ``api_name`` are private.
 """
@@ -55,7 +56,7 @@ class Endpoints:
     """Wraps and wires the handlers of one page (see the module docstring for the order)."""
 
     def __init__(self, handlers: Callbacks) -> None:
-        self.carry = handlers.analyses
+        self.carry, self.refusals = handlers.analyses, handlers.refusals
 
     def endpoint(self, handler: Callable, booking: Duration | None = None, *, quiet_errors: bool = False,
                  optional_input: bool = False) -> Callable:
@@ -64,7 +65,7 @@ class Endpoints:
         wrapped = guarded(handler)
         if booking is not None:
             wrapped = (gpu_call_for_input if optional_input else gpu_call)(wrapped, booking, self.carry)
-        return quiet(wrapped) if quiet_errors else wrapped
+        return quiet(wrapped, self.refusals) if quiet_errors else wrapped
 
     def wire(self, trigger: Trigger | Sequence[Trigger], handler: Callable, booking: Duration | None = None, *,
              inputs: Block | Sequence[Block] | None = None, outputs: Block | Sequence[Block] | None = None,

@@ -16,7 +16,7 @@ from qualiclip.explain import NO_EVIDENCE, Heatmap, blend
 from qualiclip import QualityScorer
 
 from .analysis import Analysis
-from .views import for_display
+from .formatting import for_display
 
 #: Methods offered in the UI: (label, ``explain`` method name).
 METHOD_CHOICES = (("Grad-CAM", "gradcam"), ("Grad-CAM++", "gradcam++"),

@@ -1,7 +1,7 @@
 """Files a visitor downloads (tables as CSV, plots as PNG), one fresh folder per request, removed after an hour.
 
 Every CSV goes through :func:`write_csv`, so cells from uploads (file names, error messages) are
-escaped for spreadsheets the way every CSV of the project is (:func:`qualiclip.tables.escape_cell`).
+escaped for spreadsheets the way every CSV of the project is (:func:`qualiclip.csv_files.escape_cell`).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from qualiclip.tables import escape_cell
+from qualiclip.csv_files import escape_cell
 
 #: Where downloads are written, one folder per request; folders older than an hour are removed.
 EXPORT_ROOT = Path(tempfile.gettempdir()) / "qualiclip_exports"

@@ -12,7 +12,8 @@ from typing import Callable, TypeVar
 import gradio as gr
 from PIL import Image
 
-from qualiclip.imaging import MAX_PIXELS, MIN_SIDE, ImageInput
+from qualiclip.constants import MIN_SIDE
+from qualiclip.imaging import MAX_PIXELS, ImageInput
 
 from .public_errors import WHAT_TO_DO, user_errors
 

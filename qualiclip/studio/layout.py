@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import content
+from . import page_text
 from .bookings import Bookings
 from .callbacks import SCORE_TAB, Callbacks
 from .endpoints import Endpoints
@@ -54,7 +54,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
     (each wiring its own events), the upload event they share, and the queue configured."""
     handlers = Callbacks(studio)
     with gr.Blocks(title="QualiCLIP Studio", delete_cache=CACHE_CLEANUP) as demo:
-        gr.Markdown(content.HEADER)
+        gr.Markdown(page_text.HEADER)
         gr.Markdown(studio.banner, elem_id="weights-banner")
         with gr.Row():
             column, image, gauge = main_column(studio)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import EXAMPLES_DIR, content
+from . import EXAMPLES_DIR, page_text
 from .inputs import checked_image
 from .model_slots import Studio
 from .tabs import Page, TabParts, stale_outputs
-from .views import NO_SCORE_HTML, band_key
+from .formatting import NO_SCORE_HTML, band_key
 
 EXAMPLES = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
 
@@ -26,9 +26,9 @@ def main_column(studio: Studio) -> tuple[gr.Column, gr.Image, gr.HTML]:
         gauge = gr.HTML(NO_SCORE_HTML, label="Score", elem_id="score-gauge")
         gr.HTML(band_key(), elem_id="band-key-block")
         gr.Examples(EXAMPLES, inputs=image, label="Examples (click one)",
-                    example_labels=content.example_labels(EXAMPLES, studio))
+                    example_labels=page_text.example_labels(EXAMPLES, studio))
         with gr.Accordion("Limits", open=False):
-            gr.Markdown(content.LIMITS_MARKDOWN)
+            gr.Markdown(page_text.LIMITS_MARKDOWN)
     return column, image, gauge
 
 

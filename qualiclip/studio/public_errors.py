@@ -10,6 +10,8 @@ import contextlib
 import functools
 import logging
 import os
+import threading
+from collections import OrderedDict
 from typing import Callable, Iterator, TypeVar
 
 import gradio as gr
@@ -53,17 +55,44 @@ def user_errors(*paths: str | os.PathLike) -> Iterator[None]:
         raise gr.Error(image_error_message(err, *paths), title="This image cannot be used") from err
 
 
-def quiet(handler: Handler) -> Handler:
+class RecentErrors:
+    """The last messages of quiet handlers, by their first input when it is a path (an upload's), so the
+    card said in place shows the very message without decoding the image again (thread-safe, bounded)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._messages: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, key: object, message: str) -> None:
+        if isinstance(key, (str, os.PathLike)):
+            with self._lock:
+                self._messages[os.fspath(key)] = message
+                while len(self._messages) > self.size:
+                    self._messages.popitem(last=False)
+
+    def pop(self, key: object) -> str | None:
+        """The message noted for ``key`` (then forgotten), or None."""
+        if not isinstance(key, (str, os.PathLike)):
+            return None
+        with self._lock:
+            return self._messages.pop(os.fspath(key), None)
+
+
+def quiet(handler: Handler, noted: RecentErrors | None = None) -> Handler:
     """``handler`` whose ``gr.Error`` reaches API callers as it is but raises no pop-up in the page.
 
     For the callbacks that run by themselves on every new image (score, heatmaps, preview): the
-    page shows the error once, in place of the score (see ``Callbacks.input_error``).
+    page shows the error once, in place of the score (see ``Callbacks.input_error``), from the
+    message noted in ``noted`` under the handler's first argument.
     """
     @functools.wraps(handler)
     def run(*args, **kwargs):
         try:
             return handler(*args, **kwargs)
         except gr.Error as err:
+            if noted is not None and args:
+                noted.note(args[0], err.message)
             raise gr.Error(err.message, title=err.title, visible=False, print_exception=False) from err
     return run  # type: ignore[return-value]
 

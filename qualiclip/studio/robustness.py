@@ -21,7 +21,7 @@ from qualiclip.evaluation.metrics import srcc
 from qualiclip.imaging import to_chw
 
 from .analysis import Analysis
-from .views import Column
+from .formatting import Column
 
 #: Seed of the stochastic distortions (noise, jitter...): preview, sweep and Learn plot agree.
 SEED = 0

@@ -13,7 +13,7 @@ from qualiclip import QualityScorer
 
 from .analysis import Analysis
 from .explanations import ALL_PAIRS, COMPARE_METHOD, compute_maps, gallery_items
-from .views import quality_label
+from .formatting import quality_label
 
 #: The two photos' names in every text of the tab.
 NAMES = ("Photo A", "Photo B")

@@ -46,5 +46,5 @@ def add_train_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentP
         flag = _RENAMED.get(field.name) or "--" + field.name.replace("_", "-")
         parser.add_argument(flag, dest=field.name, default=argparse.SUPPRESS,
                             help=f"{docs[field.name]} (default: {field.default!r})", **_option_type(field))
-    parser.set_defaults(handler="qualiclip.training.command:run_train")
+    parser.set_defaults(handler="qualiclip.training.commands:run_train")
     return parser

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
-from ..defaults import MAX_LEVEL, TINY_ARCH
+from ..constants import MAX_LEVEL, TINY_ARCH
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("cosine", "constant")

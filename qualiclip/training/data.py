@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from ..degradations import GROUPS, CompositionConfig, sample_level_series
-from ..files import images_below
+from ..image_files import images_below
 from ..imaging import prepare, to_chw, to_hwc
 
 #: Decoded images kept in memory per worker (decoding a PNG costs more than degrading a crop).

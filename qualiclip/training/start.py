@@ -18,7 +18,8 @@ import torch
 
 from ..architecture import build_clip, tokenizer
 from ..checkpoint import check_prompt_features
-from ..formula import OFFICIAL_LOGIT_SCALE, prompt_count
+from ..constants import OFFICIAL_LOGIT_SCALE
+from ..formula import prompt_count
 from ..loading import load_clip, weights_path
 from ..model_registry import MODELS
 from ..prompts import PROMPT_PAIRS

@@ -22,7 +22,7 @@ from ..bookings import Bookings
 from ..callbacks import Callbacks
 from ..endpoints import Endpoints
 from ..model_slots import Studio
-from ..views import Column
+from ..formatting import Column
 
 #: Format of the pictures the app sends (heatmaps, previews): JPEG encodes several times faster than
 #: Gradio's default WebP at a third of PNG's size.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .. import content, robustness
+from .. import page_text, robustness
 from ..callbacks import learn_columns
 from . import Page, TabParts, dataframe
 
@@ -15,7 +15,7 @@ LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": 
 def build(page: Page, tab: gr.Tab) -> TabParts:
     """The explanation, the distortion and pair choices, the plot and its numbers, wired."""
     studio = page.studio
-    gr.Markdown(content.learn_markdown(studio.primary, content.primary_spec(studio)), elem_id="learn-text",
+    gr.Markdown(page_text.learn_markdown(studio.primary, page_text.primary_spec(studio)), elem_id="learn-text",
                 latex_delimiters=LATEX)
     with gr.Row():
         degradation = gr.Dropdown(robustness.degradation_choices(), value="gaussian_blur", label="Distortion type",

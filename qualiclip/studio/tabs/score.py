@@ -12,7 +12,7 @@ from qualiclip.prompts import CLIP_IQA_ATTRIBUTE_PAIRS
 from .. import custom_prompts
 from ..callbacks import SCORE_TAB
 from ..explanations import ALL_PAIRS, METHOD_CHOICES, colour_scale_html
-from ..views import SCORING_HTML, pair_chart_label
+from ..formatting import SCORING_HTML, pair_chart_label
 from . import DISPLAY_FORMAT, SESSION_STATE_TTL_S, Page, TabParts, UploadPart
 
 LABEL = SCORE_TAB

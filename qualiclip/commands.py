@@ -17,11 +17,11 @@ from typing import TextIO
 from tqdm import tqdm
 
 from .errors import Interrupted, QualiCLIPError
-from .files import failure_line, find_images, score_files
+from .image_files import failure_line, find_images, score_files
 from .model_options import model_from_options
 from .prompts import PAIR_COLUMNS
 from .scoring import ImageScore
-from .tables import CsvWriter, check_writable
+from .csv_files import CsvWriter, check_writable
 
 
 def _csv_header() -> list[str]:

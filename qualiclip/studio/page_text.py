@@ -1,11 +1,12 @@
-"""Text of the app: the header, the limits, the examples' labels and the Learn tab's explanation of the score."""
+"""The page's prose: the header, the limits, the examples' labels and the Learn tab's explanation of the score.
+(How numbers are shown, gauges and labels, is :mod:`qualiclip.studio.formatting`.)"""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
 
-from qualiclip import MODELS, OFFICIAL_LOGIT_SCALE, QualityScorer
-from qualiclip.architecture import OFFICIAL_ARCH
+from qualiclip import MODELS, QualityScorer
+from qualiclip.constants import OFFICIAL_ARCH, OFFICIAL_LOGIT_SCALE
 from qualiclip.degradations import DEGRADATIONS
 from qualiclip.model_registry import ModelSpec
 from qualiclip.training.sample_photos import HOLDOUT, LICENCES

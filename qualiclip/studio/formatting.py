@@ -1,4 +1,6 @@
-"""Plain-language labels, the score gauge (HTML) and the tables the charts are drawn from.
+"""How results are shown: plain-language labels, the score gauge and error cards (HTML), the frames the
+charts are drawn from, the tables' columns, and pictures sized for display. (The page's prose is
+:mod:`qualiclip.studio.page_text`.)
 
 Everything here is a pure function of numbers, so the UI's content is testable without a server.
 """
