@@ -141,3 +141,51 @@ def test_ray_is_imported_only_by_the_ray_engine_and_the_command_line_needs_neith
                              "print(sorted({'ray', 'pyarrow'} & {name.split('.')[0] for name in sys.modules}))"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert loaded.stdout.strip() == "[]", loaded.stderr
+
+
+def _functions(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [node for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def test_functions_stay_short_and_build_demo_only_composes() -> None:
+    """No function under ``qualiclip/`` over 60 lines; ``build_demo`` (composition only) at most 40."""
+    lengths = {f"{path.relative_to(ROOT)}:{node.name}": node.end_lineno - node.lineno + 1
+               for path in (ROOT / "qualiclip").rglob("*.py") for node in _functions(path)}
+    assert lengths["qualiclip/studio/layout.py:build_demo"] <= 40
+    assert not {name: length for name, length in lengths.items() if length > 60}
+
+
+def test_each_tab_is_one_module_listed_once() -> None:
+    """Every module of ``qualiclip/studio/tabs/`` has ``LABEL`` and ``build(page, tab)`` and is in ``TAB_MODULES``."""
+    folder = ROOT / "qualiclip" / "studio" / "tabs"
+    init = ast.parse((folder / "__init__.py").read_text())
+    [listed] = [ast.literal_eval(node.value) for node in init.body
+                if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "TAB_MODULES"]
+    modules = sorted(path.stem for path in folder.glob("*.py") if path.name != "__init__.py")
+    assert sorted(listed) == modules and len(set(listed)) == len(listed) >= 6
+    for name in modules:
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        assigned = {target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
+                    if isinstance(target, ast.Name)}
+        builds = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "build"]
+        assert "LABEL" in assigned and [arg.arg for arg in builds[0].args.args] == ["page", "tab"], name
+
+
+def test_endpoint_wrappers_are_applied_in_one_place() -> None:
+    """``guarded``, ``quiet`` and the GPU calls wrap handlers only in ``qualiclip/studio/endpoints.py``."""
+    wrappers = {"guarded", "quiet", "gpu_call", "gpu_call_for_input"}
+    callers = set()
+    for path in (ROOT / "qualiclip").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        used = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+        decorated = {decorator.id for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+                     for decorator in node.decorator_list if isinstance(decorator, ast.Name)}
+        if (used | decorated) & wrappers:
+            callers.add(path.relative_to(ROOT).as_posix())
+    assert callers <= {"qualiclip/studio/endpoints.py", "qualiclip/studio/gpu.py"}, callers
+
+
+def test_test_helpers_are_not_in_the_installed_package() -> None:
+    for path in (ROOT / "qualiclip").rglob("*.py"):
+        assert "tests" not in _absolute_imports(path), path
