@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from tests.python_zygote import Zygote
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -44,15 +46,25 @@ def test_the_fence_parser_finds_what_it_must() -> None:
     assert blocks(ROOT / "README.md", "python"), "the README shows Python"
 
 
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    """One interpreter that has imported torch and the library; each block's ``python`` is a fork of it."""
+    with Zygote(_offline_env()) as started:
+        yield started
+
+
 @pytest.mark.slow  # runs every example: training, evaluation, scoring
 @pytest.mark.parametrize("page, index, language, code",
                          [pytest.param(*block, id=f"{block[0].name}-{block[1]}") for block in runnable_blocks()])
-def test_every_documented_block_runs(page: Path, index: int, language: str, code: str) -> None:
-    command = ["bash", "-e", "-o", "pipefail", "-c", code] if language == "bash" else [sys.executable, "-c", code]
+def test_every_documented_block_runs(zygote: Zygote, page: Path, index: int, language: str, code: str) -> None:
+    """Each block runs as a reader would run it, from the repository root, offline. ``python`` is the
+    running interpreter (by the zygote, forked; see tests/python_zygote.py), then its own folder is first
+    on PATH: the test passes from a virtual environment's python called without activating it."""
+    command = ["bash", "-e", "-o", "pipefail", "-c", code] if language == "bash" else ["python", "-c", code]
     (Path("/tmp") / "qc-docs").mkdir(exist_ok=True)
+    env = zygote.environment(_offline_env())
     try:
-        result = subprocess.run(command, cwd=ROOT, env=_offline_env(), capture_output=True, text=True,
-                                timeout=BLOCK_TIMEOUT)
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=BLOCK_TIMEOUT)
     except subprocess.TimeoutExpired:
         pytest.fail(f"{page.name} block {index} ran over {BLOCK_TIMEOUT} s:\n{code}")
     assert result.returncode == 0, f"{page.name} block {index} failed:\n{code}\n{result.stderr[-3000:]}"
