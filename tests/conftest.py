@@ -18,6 +18,7 @@ import pytest
 if TYPE_CHECKING:
     from qualiclip import QualityScorer
     from qualiclip.studio.model_slots import Studio
+    from tests.fresh_imports import FreshImports
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -56,6 +57,16 @@ def popen_with_ctrl_c() -> Callable[..., subprocess.Popen]:
     the background (``cmd &``, nohup) hands SIGINT on as ignored, and Python keeps an inherited
     ignored SIGINT ignored, so without this the child would never see the test's Ctrl-C."""
     return functools.partial(subprocess.Popen, preexec_fn=_default_ctrl_c)
+
+
+@pytest.fixture(scope="session")
+def fresh_imports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshImports]:
+    """One fresh interpreter for every import-isolation check of the session (see tests/fresh_imports.py)."""
+    from tests.fresh_imports import FreshImports
+
+    runner = FreshImports(tmp_path_factory.mktemp("fresh-imports"))
+    yield runner
+    runner.close()
 
 
 @pytest.fixture(scope="session")

@@ -400,17 +400,13 @@ def test_multi_frame_files_get_a_notice_end_to_end(tiny_checkpoint: Path, folder
 COMMANDS = ("score", "score-dataset", "train", "eval-synthetic", "eval")
 
 
-def test_help_of_every_command_imports_no_torch() -> None:
-    """``--help`` of the command and of each sub-command, in a fresh interpreter: torch, open_clip and
-    numpy stay out of sys.modules (they are imported only when a sub-command runs)."""
-    script = ("import json, sys\nfrom qualiclip.cli import main\n"
-              f"for argv in [['--help']] + [[c, '--help'] for c in {list(COMMANDS)!r}]:\n"
-              "    try:\n        main(argv)\n    except SystemExit as done:\n        assert done.code == 0, argv\n"
-              "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'open_clip', 'numpy', 'PIL', 'cv2'})\n"
-              "print(json.dumps(heavy), file=sys.stderr)\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert json.loads(result.stderr.strip().splitlines()[-1]) == []
-    assert "usage: qualiclip score " in result.stdout and "usage: qualiclip eval " in result.stdout
+def test_help_of_every_command_imports_no_torch(fresh_imports) -> None:
+    """``--help`` of the command and of each sub-command, in a fresh interpreter (tests/fresh_imports.py):
+    torch, open_clip and numpy stay out of sys.modules (they are imported only when a sub-command runs)."""
+    helped = fresh_imports.after("every --help")
+    assert set(COMMANDS) <= set(helped.value["commands"]) and set(helped.value["codes"]) == {0}
+    assert helped.loaded("torch", "open_clip", "numpy", "PIL", "cv2") == []
+    assert "usage: qualiclip score " in helped.printed and "usage: qualiclip eval " in helped.printed
 
 
 def _subparsers():

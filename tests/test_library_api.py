@@ -7,8 +7,6 @@ import hashlib
 import http.server
 import json
 import re
-import subprocess
-import sys
 import threading
 import tomllib
 from pathlib import Path
@@ -42,24 +40,16 @@ def test_licence_file_is_declared_and_cites_the_paper() -> None:
     assert "arXiv:2403.11176" in citation and "family-names: Agnolucci" in citation
 
 
-def _fresh_interpreter(script: str) -> list[str]:
-    """The lines ``script`` prints in a new interpreter (this process has torch loaded already)."""
-    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.splitlines()
+def test_import_qualiclip_and_list_models_need_no_torch(fresh_imports) -> None:
+    listed = fresh_imports.after("list models")
+    rows, version = listed.value
+    assert rows == list(MODELS) and version == qualiclip.__version__ and listed.loaded("torch") == []
 
 
-def test_import_qualiclip_and_list_models_need_no_torch() -> None:
-    [out] = _fresh_interpreter("import json, sys, qualiclip\nrows = [m.name for m in qualiclip.list_models()]\n"
-                               "print(json.dumps([rows, qualiclip.__version__, 'torch' in sys.modules]))\n")
-    rows, version, torch_loaded = json.loads(out)
-    assert rows == list(MODELS) and version == qualiclip.__version__ and torch_loaded is False
-
-
-@pytest.mark.slow  # imports torch and open_clip in a new interpreter: about 8 s here
-def test_load_model_brings_torch_on_first_use() -> None:
-    [before, after] = _fresh_interpreter("import sys, qualiclip\nprint('torch' in sys.modules)\n"
-                                         "qualiclip.load_model\nprint('torch' in sys.modules)\n")
-    assert (before, after) == ("False", "True")
+@pytest.mark.slow  # the fresh interpreter goes on to import torch and open_clip: about 8 s here
+def test_load_model_brings_torch_on_first_use(fresh_imports) -> None:
+    assert fresh_imports.after("list models").loaded("torch") == []
+    assert fresh_imports.after("load_model").loaded("torch") == ["torch"]
 
 
 def test_list_models_says_what_each_is_whether_it_downloads_and_its_licence() -> None:

@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import io
-import json
 import os
-import subprocess
-import sys
 import tempfile
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -226,23 +222,9 @@ def test_multi_frame_files_score_the_first_frame_with_a_notice(client: Client, p
     assert result["score"] == pytest.approx(_score(client, first), abs=1e-4)
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_a_large_jpeg_is_decoded_at_reduced_size(tmp_path: Path) -> None:
+@pytest.mark.slow  # the fresh interpreter of tests/fresh_imports.py imports torch here
+def test_a_large_jpeg_is_decoded_at_reduced_size(fresh_imports) -> None:
     """Peak memory of preparing a 6000x6000 JPEG for a 768 px cap, measured in a fresh process."""
-    path = tmp_path / "large.jpg"
-    Image.fromarray(np.asarray(Image.linear_gradient("L").resize((6000, 6000)))).convert("RGB").save(path)
-    script = textwrap.dedent(f"""
-        import json, re
-        from pathlib import Path
-        from qualiclip.imaging import prepare
-        def peak():
-            return int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1)) // 1024
-        Path("/proc/self/clear_refs").write_text("5")
-        before = peak()
-        prepared = prepare({str(path)!r}, 768)
-        print(json.dumps({{"rise_mb": peak() - before, "size": prepared.size}}))
-    """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
-    measured = json.loads(out.stdout)
+    measured = fresh_imports.after("a 6000x6000 JPEG prepared for 768 px").value
     assert measured["size"] == [768, 768]
     assert measured["rise_mb"] < 120, measured  # a full-size float32 copy alone would be 412 MB
