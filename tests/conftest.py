@@ -92,6 +92,46 @@ def tiny_studio(tiny_checkpoint: Path) -> Studio:
 
 
 @pytest.fixture(scope="session")
+def served_studio(tiny_studio: Studio) -> Studio:
+    """The tiny studio as a public Space offline meets it: one more model, the official one, unavailable."""
+    from qualiclip.studio.model_slots import ModelSlot, Studio
+
+    missing = ModelSlot("qualiclip", "Official", reason="its weights are not on this server.",
+                        detail="/root/.cache/torch/hub/checkpoints/qualiclip.pth missing")
+    return Studio(tiny_studio.primary, tiny_studio.banner, (*tiny_studio.slots, missing))
+
+
+@pytest.fixture(scope="session")
+def app_url(served_studio: Studio) -> Iterator[str]:
+    """One app server for every test that calls the app over HTTP or in a browser (a thread of this process)."""
+    from qualiclip.studio.background_server import running_app
+
+    with running_app(served_studio) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app_client(app_url: str):
+    """A ``gradio_client.Client`` of :func:`app_url`."""
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session (tests/browser.py); tests open and close their own pages."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, LAUNCH_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
 def photo() -> np.ndarray:
     """A natural photograph (uint8 HxWx3) shipped with scikit-image, downscaled for speed."""
     from skimage import data

@@ -7,7 +7,6 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -17,21 +16,17 @@ from PIL import Image
 
 from qualiclip import ImageLoadError, prepare
 from qualiclip.studio import batch, exports
-from qualiclip.studio.background_server import running_app
 from qualiclip.studio.layout import MODEL_QUEUE, build_demo
-from qualiclip.studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio
+from qualiclip.studio.model_slots import CPU_MAX_SIDE, Studio
 from qualiclip.studio.views import DISPLAY_MAX_SIDE
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def served(tiny_studio: Studio) -> Iterator[tuple[str, Client]]:
-    slots = (*tiny_studio.slots, ModelSlot("qualiclip", "Official", reason="its weights are not on this server.",
-                                           detail="/root/.cache/torch/hub/checkpoints/qualiclip.pth missing"))
-    studio = Studio(tiny_studio.primary, tiny_studio.banner, slots)
-    with running_app(studio) as url:
-        yield url, Client(url, verbose=False)
+def served(app_url: str, app_client: Client) -> tuple[str, Client]:
+    """The session's app server (tests/conftest.py): the tiny model, and the official one unavailable."""
+    return app_url, app_client
 
 
 @pytest.fixture(scope="module")
