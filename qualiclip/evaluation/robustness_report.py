@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 from PIL import Image
@@ -26,6 +26,9 @@ from ..tables import CsvWriter
 from .comparison import score_models
 from .metrics import falls_monotonically
 from .synthetic import LevelScore, LevelSpread, Scorer, level_spreads, series_by_type, summarize
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: A photo of the report: a file, or anything :func:`~qualiclip.imaging.prepare` takes.
 Photo = ImageInput | PreparedImage
@@ -66,7 +69,7 @@ class RobustnessReport:
     #: Per model: each type's mean and sd of the scores at every level.
     spreads: dict[str, list[LevelSpread]]
 
-    def figure(self):
+    def figure(self) -> Figure:
         """The headline figure (a matplotlib ``Figure``): mean score against level, +-1 sd band, one panel per type."""
         return import_optional("qualiclip.evaluation.plots", "train").level_curves_figure(self.records)
 
