@@ -1,5 +1,5 @@
 """A ``python`` that starts in milliseconds: a zygote process imports torch and the library once, and each
-``python -c ...`` / ``python -m ...`` / ``python script.py`` of a documentation block runs in a child
+``python -c ...`` / ``python -m ...`` of a documentation block runs in a child
 forked from it, with the caller's argv, working folder, environment and standard streams.
 
 Why: the documentation test runs about thirty commands, each of which would otherwise start a new
@@ -13,8 +13,8 @@ nothing with its siblings; what it does not re-do is the imports. Used by ``test
 
 The ``python`` on that PATH (:data:`SHIM`) hands the zygote its argv, cwd, environment and its stdin,
 stdout and stderr (as file descriptors over a Unix socket), waits for the exit code and exits with it.
-Any other form of the command (interpreter flags, ``python -`` with a script on stdin, no socket)
-runs the real interpreter, ``sys.executable``, so the result never depends on the shortcut.
+Any other form of the command (a script file, interpreter flags, ``python -`` with a script on stdin,
+no socket) runs the real interpreter, ``sys.executable``, so the result never depends on the shortcut.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ SHIM = '''#!{python} -S
 import array, json, os, socket, sys
 path = os.environ.get({env!r})
 argv = sys.argv[1:]
-if not path or not argv or not (argv[0] in ("-c", "-m") and len(argv) > 1 or not argv[0].startswith("-")):
+if not path or len(argv) < 2 or argv[0] not in ("-c", "-m"):
     os.execv({python!r}, [{python!r}, *argv])
 conn = socket.socket(socket.AF_UNIX)
 conn.connect(path)
@@ -75,17 +75,11 @@ def _run_as_main(argv: list[str]) -> int:
     try:
         if argv[0] == "-c":
             sys.argv = ["-c", *argv[2:]]
-            sys.path.insert(0, "")
             main = sys.modules["__main__"] = types.ModuleType("__main__")
             exec(compile(argv[1], "<string>", "exec"), main.__dict__)
-        elif argv[0] == "-m":
-            sys.argv = [argv[1], *argv[2:]]
-            sys.path.insert(0, os.getcwd())
-            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
         else:
-            sys.argv = list(argv)
-            sys.path.insert(0, str(Path(argv[0]).resolve().parent))
-            runpy.run_path(argv[0], run_name="__main__")
+            sys.argv = [argv[1], *argv[2:]]
+            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
         return 0
     except SystemExit as stop:
         if stop.code is None or isinstance(stop.code, int):
@@ -168,7 +162,9 @@ class Zygote:
         shim.parent.mkdir()
         shim.write_text(SHIM.format(python=sys.executable, env=SOCKET_ENV))
         shim.chmod(0o755)
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.python_zygote", self.socket],
+        # Started with -c, so that sys.path[0] is "": each child then imports from its own working folder,
+        # as ``python -c`` and ``python -m`` do.
+        self.process = subprocess.Popen([sys.executable, "-c", f"from tests.python_zygote import serve; serve({self.socket!r})"],
                                         env=env, cwd=Path(__file__).resolve().parents[1],
                                         stdout=subprocess.PIPE, text=True)
         if self.process.stdout.readline().strip() != "ready":
@@ -191,7 +187,3 @@ class Zygote:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-if __name__ == "__main__":
-    serve(sys.argv[1])
