@@ -18,6 +18,7 @@ import pytest
 if TYPE_CHECKING:
     from qualiclip import QualityScorer
     from qualiclip.studio.model_slots import Studio
+    from tests.fresh_imports import FreshImports
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -59,6 +60,16 @@ def popen_with_ctrl_c() -> Callable[..., subprocess.Popen]:
 
 
 @pytest.fixture(scope="session")
+def fresh_imports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshImports]:
+    """One fresh interpreter for every import-isolation check of the session (see tests/fresh_imports.py)."""
+    from tests.fresh_imports import FreshImports
+
+    runner = FreshImports(tmp_path_factory.mktemp("fresh-imports"))
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from qualiclip.tiny import make_random_checkpoint
 
@@ -78,6 +89,46 @@ def tiny_studio(tiny_checkpoint: Path) -> Studio:
     from qualiclip.studio.model_slots import load_studio
 
     return load_studio(tiny_checkpoint)
+
+
+@pytest.fixture(scope="session")
+def served_studio(tiny_studio: Studio) -> Studio:
+    """The tiny studio as a public Space offline meets it: one more model, the official one, unavailable."""
+    from qualiclip.studio.model_slots import ModelSlot, Studio
+
+    missing = ModelSlot("qualiclip", "Official", reason="its weights are not on this server.",
+                        detail="/root/.cache/torch/hub/checkpoints/qualiclip.pth missing")
+    return Studio(tiny_studio.primary, tiny_studio.banner, (*tiny_studio.slots, missing))
+
+
+@pytest.fixture(scope="session")
+def app_url(served_studio: Studio) -> Iterator[str]:
+    """One app server for every test that calls the app over HTTP or in a browser (a thread of this process)."""
+    from qualiclip.studio.background_server import running_app
+
+    with running_app(served_studio) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app_client(app_url: str):
+    """A ``gradio_client.Client`` of :func:`app_url`."""
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session (tests/browser.py); tests open and close their own pages."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, LAUNCH_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

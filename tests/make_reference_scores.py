@@ -1,12 +1,14 @@
 """Write tests/data/reference_scores.json: the scores the library gave before the scoring API was
-renamed and restructured (issue 22), for tests/test_library_api.py to compare against bit for bit.
+renamed and restructured (issue 22), for tests/test_library_api.py to compare against, within the rounding
+that another CPU's kernels cause.
 
 Run once, on the commit before that refactor (its hash is stored in the file), from the repository root:
 ``python -m tests.make_reference_scores``. :func:`compute` uses only calls that existed then and still do
 (``load_model``, ``score``, ``as_module``), so the test runs the very same calls on today's code. Models:
 a tiny random checkpoint (official formula), the same checkpoint with a random QualiCLIP+ prompt file
 (pyiqa's formula), and the bundled offline model; images: the app's example photos (capped at 96 px for
-the tiny models); one torch thread, so the summation order does not depend on the machine.
+the tiny models); one torch thread, so the summation order does not depend on the thread count (the
+kernels, chosen by the CPU's instruction set, still round differently from machine to machine).
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ def compute(folder: Path) -> dict[str, object]:
                                  for p in images]
             results["models"][name] = {
                 "max_side": CASES[name],
+                "logit_scale": float(model.logit_scale),
                 "score": [r.score for r in scored],
                 "pair_probabilities": [list(r.pair_probabilities) for r in scored],
                 "similarities": [list(r.similarities) for r in scored],

@@ -1,44 +1,27 @@
 """The app in a real browser (Debian's Chromium, headless, via Playwright): upload, read, slide."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app_server import running_app
-from qualiclip.studio.model_slots import Studio
+from tests.browser import needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TIMEOUT_MS = 60_000
 
-pytestmark = [pytest.mark.slow,  # a Gradio server and a browser
-              pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} is missing (apt-get install chromium)")]
-
-
-@pytest.fixture(scope="module")
-def app_url(tiny_studio: Studio) -> Iterator[str]:
-    with running_app(tiny_studio) as url:
-        yield url
+pytestmark = [pytest.mark.slow, needs_chromium]  # a Gradio server and a browser
 
 
 @pytest.fixture
-def page(app_url: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app_url)
-        yield page
-        browser.close()
+def page(chromium, app_url: str):
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url)
+    yield page
+    page.close()
 
 
 def _score(page, gauge_id: str) -> float:

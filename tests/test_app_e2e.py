@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -11,16 +10,14 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from tests.app_server import running_app
-from qualiclip.studio.model_slots import Studio
 
 pytestmark = pytest.mark.slow  # a Gradio server
 
 
 @pytest.fixture(scope="module")
-def client(tiny_studio: Studio) -> Iterator[Client]:
-    with running_app(tiny_studio) as url:
-        yield Client(url, verbose=False)
+def client(app_client: Client) -> Client:
+    """The session's app server (tests/conftest.py): the tiny model, and the official one unavailable."""
+    return app_client
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +82,7 @@ def test_batch_with_a_bad_file(client: Client, photo_file: str, tmp_path: Path) 
 def test_compare_gives_each_models_heatmaps(client: Client, photo_file: str) -> None:
     table, gallery, _, csv_path = client.predict(handle_file(photo_file), api_name="/compare")
     frame = pd.DataFrame(table["data"], columns=table["headers"])
-    assert frame["status"].tolist() == ["loaded"] and len(gallery) == 2
+    assert frame["status"].tolist() == ["loaded", "unavailable"] and len(gallery) == 2
     assert [item["caption"].split(": towards ")[1].split()[0] for item in gallery] == ["good", "bad"]
     assert Image.open(gallery[0]["image"]).size == Image.open(photo_file).size
 

@@ -7,42 +7,19 @@ the keyboard, batch sorting), plus the phone layout and the two-photos tab. Scre
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app_server import running_app
-from qualiclip.studio.model_slots import Studio
+from tests.browser import needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TIMEOUT_MS = 90_000
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} is missing (apt-get install chromium)")]
-
-
-@pytest.fixture(scope="module")
-def app_url(tiny_studio: Studio) -> Iterator[str]:
-    with running_app(tiny_studio) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
+pytestmark = [pytest.mark.slow, needs_chromium]  # the session's app server and browser (tests/conftest.py)
 
 
 def _open(browser, url: str, viewport: dict[str, int]):
@@ -54,15 +31,15 @@ def _open(browser, url: str, viewport: dict[str, int]):
 
 
 @pytest.fixture
-def desktop(browser, app_url: str):
-    page = _open(browser, app_url, DESKTOP)
+def desktop(chromium, app_url: str):
+    page = _open(chromium, app_url, DESKTOP)
     yield page
     page.close()
 
 
 @pytest.fixture
-def phone(browser, app_url: str):
-    page = _open(browser, app_url, PHONE)
+def phone(chromium, app_url: str):
+    page = _open(chromium, app_url, PHONE)
     yield page
     page.close()
 

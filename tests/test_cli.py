@@ -1,9 +1,10 @@
-"""``python -m qualiclip score`` end to end, in a real subprocess, on a folder with a bad file."""
+"""``qualiclip score`` and the other commands end to end: in-process through ``qualiclip.cli.main`` (the
+streams captured at the file-descriptor level, so anything a library prints to stderr shows too), and in a
+real process only where a real signal is sent."""
 from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import signal
 import subprocess
@@ -35,18 +36,20 @@ def folder(tmp_path: Path, photo: np.ndarray) -> Path:
     return images
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qualiclip", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+def _run(capfd: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of ``qualiclip ARGS``, run in this process."""
+    status = main(list(args))
+    out, err = capfd.readouterr()
+    return status, out, err
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_score_folder_with_a_bad_file(folder: Path, tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_score_folder_with_a_bad_file(folder: Path, tiny_checkpoint: Path, tmp_path: Path,
+                                      capfd: pytest.CaptureFixture) -> None:
     out_csv = tmp_path / "scores.csv"
-    result = _run("score", str(folder), "--weights", str(tiny_checkpoint), "--csv", str(out_csv))
-    assert result.returncode == 1, result.stderr
-    assert "skipped" in result.stderr and "broken.jpg" in result.stderr
-    assert "scored 3 of 4 files; 1 failed" in result.stderr
+    status, _, err = _run(capfd, "score", str(folder), "--weights", str(tiny_checkpoint), "--csv", str(out_csv))
+    assert status == 1, err
+    assert "skipped" in err and "broken.jpg" in err
+    assert "scored 3 of 4 files; 1 failed" in err
     rows = list(csv.DictReader(out_csv.open()))
     assert [Path(r["path"]).name for r in rows] == ["a.png", "c.webp", "b.jpg"]
     expected = load_model(weights=tiny_checkpoint).score([folder / "a.png"])[0]
@@ -55,22 +58,21 @@ def test_score_folder_with_a_bad_file(folder: Path, tiny_checkpoint: Path, tmp_p
     assert len(rows[0]) == 2 + 7
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_json_output_and_clean_exit(folder: Path, tiny_checkpoint: Path) -> None:
+def test_json_output_and_clean_exit(folder: Path, tiny_checkpoint: Path, capfd: pytest.CaptureFixture) -> None:
     (folder / "broken.jpg").unlink()
-    result = _run("score", str(folder / "a.png"), str(folder / "nested"), "--weights", str(tiny_checkpoint), "--json")
-    assert result.returncode == 0, result.stderr
-    records = json.loads(result.stdout)
+    status, out, err = _run(capfd, "score", str(folder / "a.png"), str(folder / "nested"), "--weights",
+                            str(tiny_checkpoint), "--json")
+    assert status == 0, err
+    records = json.loads(out)
     assert [Path(r["path"]).name for r in records] == ["a.png", "b.jpg"]
     assert all(0 <= r["score"] <= 1 and len(r["pair_probabilities"]) == 7 for r in records)
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_missing_weights_fail_with_a_clear_message(folder: Path, tmp_path: Path) -> None:
-    result = _run("score", str(folder / "a.png"), "--weights", str(tmp_path / "absent.pth"))
-    assert result.returncode == 2
-    assert "absent.pth" in result.stderr and "does not exist" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_missing_weights_fail_with_a_clear_message(folder: Path, tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    status, _, err = _run(capfd, "score", str(folder / "a.png"), "--weights", str(tmp_path / "absent.pth"))
+    assert status == 2
+    assert "absent.pth" in err and "does not exist" in err
+    assert "Traceback" not in err
 
 
 # -- checkpoints: every problem is one line and status 2, in every command -----------------------
@@ -121,27 +123,25 @@ def test_checkpoint_problems_are_one_error_line_and_status_2(kind: str, bad_chec
     assert not (tmp_path / "run").exists() and not (tmp_path / "scores.csv").exists()
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_a_hostile_checkpoint_is_one_line_from_the_real_command_line(bad_checkpoints: dict[str, Path],
-                                                                     folder: Path) -> None:
-    result = _run("score", str(folder / "a.png"), "--weights", str(bad_checkpoints["hf-hub-arch"]))
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [f"error: {bad_checkpoints['hf-hub-arch']}: unknown architecture "
-                                          "'hf-hub:x/y': not one of this project's (qualiclip-tiny) nor of "
-                                          "open_clip's built-in configs"]
+def test_a_hostile_checkpoint_is_one_line_on_stderr(bad_checkpoints: dict[str, Path], folder: Path,
+                                                    capfd: pytest.CaptureFixture) -> None:
+    status, _, err = _run(capfd, "score", str(folder / "a.png"), "--weights", str(bad_checkpoints["hf-hub-arch"]))
+    assert status == 2
+    assert err.splitlines() == [f"error: {bad_checkpoints['hf-hub-arch']}: unknown architecture "
+                                "'hf-hub:x/y': not one of this project's (qualiclip-tiny) nor of "
+                                "open_clip's built-in configs"]
 
 
 # -- outputs: CSV cells cannot be formulas, JSON is always JSON -----------------------------------
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
 def test_score_csv_escapes_file_names_that_look_like_formulas(tiny_checkpoint: Path, tmp_path: Path,
-                                                              photo: np.ndarray) -> None:
+                                                              photo: np.ndarray, capfd: pytest.CaptureFixture,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     names = ["=2+5.png", "@SUM(1,2).png", "-x.png", "+x.png", "plain.png"]
     for name in names:
         Image.fromarray(photo).save(tmp_path / name)
-    result = subprocess.run([sys.executable, "-m", "qualiclip", "score", "--weights", str(tiny_checkpoint),
-                             "--csv", "out.csv", "--", *names], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 0, result.stderr
+    monkeypatch.chdir(tmp_path)
+    status, _, err = _run(capfd, "score", "--weights", str(tiny_checkpoint), "--csv", "out.csv", "--", *names)
+    assert status == 0, err
     rows = list(csv.reader((tmp_path / "out.csv").open(newline="")))
     assert [row[0] for row in rows[1:]] == ["'=2+5.png", "'@SUM(1,2).png", "'-x.png", "'+x.png", "plain.png"]
     expected = load_model(weights=tiny_checkpoint).score([photo])[0]
@@ -400,17 +400,13 @@ def test_multi_frame_files_get_a_notice_end_to_end(tiny_checkpoint: Path, folder
 COMMANDS = ("score", "score-dataset", "train", "eval-synthetic", "eval")
 
 
-def test_help_of_every_command_imports_no_torch() -> None:
-    """``--help`` of the command and of each sub-command, in a fresh interpreter: torch, open_clip and
-    numpy stay out of sys.modules (they are imported only when a sub-command runs)."""
-    script = ("import json, sys\nfrom qualiclip.cli import main\n"
-              f"for argv in [['--help']] + [[c, '--help'] for c in {list(COMMANDS)!r}]:\n"
-              "    try:\n        main(argv)\n    except SystemExit as done:\n        assert done.code == 0, argv\n"
-              "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'open_clip', 'numpy', 'PIL', 'cv2'})\n"
-              "print(json.dumps(heavy), file=sys.stderr)\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert json.loads(result.stderr.strip().splitlines()[-1]) == []
-    assert "usage: qualiclip score " in result.stdout and "usage: qualiclip eval " in result.stdout
+def test_help_of_every_command_imports_no_torch(fresh_imports) -> None:
+    """``--help`` of the command and of each sub-command, in a fresh interpreter (tests/fresh_imports.py):
+    torch, open_clip and numpy stay out of sys.modules (they are imported only when a sub-command runs)."""
+    helped = fresh_imports.after("every --help")
+    assert set(COMMANDS) <= set(helped.value["commands"]) and set(helped.value["codes"]) == {0}
+    assert helped.loaded("torch", "open_clip", "numpy", "PIL", "cv2") == []
+    assert "usage: qualiclip score " in helped.printed and "usage: qualiclip eval " in helped.printed
 
 
 def _subparsers():

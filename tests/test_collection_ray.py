@@ -98,7 +98,8 @@ def scorer_pids() -> list[int]:
 
 
 def test_ray_rows_equal_the_local_engine(cluster, collection, options, local_rows, tmp_path: Path) -> None:
-    """Bit for bit: same batches, same thread count (Ray gives a 1-CPU actor one thread, as this module).
+    """Equal within 1e-6 (another process, the same kernels): same batches, same thread count (Ray gives a
+    1-CPU actor one thread, as this module).
     Half a CPU per scorer leaves room for separate decoding tasks (a whole CPU fuses them into the actor)."""
     run = CollectionRun(str(collection), str(tmp_path / "out.parquet"))
     run.write(score_with_ray(run.todo, options, Workers(count=1, cpus=0.5)))

@@ -1,9 +1,10 @@
 """The fast tier touches every module: each module under ``qualiclip/`` imports (so a module no fast test
 reaches still fails the fast tier when it no longer imports); the slow tier imports them all again in a
-fresh interpreter, where an import cycle hidden by an earlier import shows."""
+fresh interpreter, where an import cycle hidden by an earlier import shows, and the benchmarks after them."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -41,12 +42,34 @@ def test_every_module_imports() -> None:
     assert set(library_modules()) <= set(sys.modules)
 
 
-@pytest.mark.slow  # a new interpreter imports torch, gradio, Ray and open_clip again: about 16 s here
-def test_every_module_imports_in_a_fresh_interpreter() -> None:
-    """Where no earlier import has run first, so an import cycle or an undeclared order shows."""
-    script = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\nprint(len(sys.argv) - 1)"
+def benchmark_modules() -> list[str]:
+    return sorted(f"benchmarks.{path.stem}" for path in (ROOT / "benchmarks").glob("*.py") if path.stem != "__init__")
+
+
+@pytest.fixture(scope="module")
+def imported_in_a_fresh_interpreter() -> dict[str, int]:
+    """How many of the library's modules, then of the benchmarks', one new interpreter imported: from the
+    checkout, without PYTHONPATH (as a contributor runs ``python -m benchmarks.x``), library first so that
+    no earlier import hides a cycle in it."""
+    script = ("import importlib, json, sys\nlibrary, benchmarks = json.loads(sys.argv[1])\ncounts = {}\n"
+              "for group, names in (('library', library), ('benchmarks', benchmarks)):\n"
+              "    counts[group] = len([importlib.import_module(name) for name in names])\n"
+              "print(json.dumps(counts))")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, "-c", script, *library_modules()], cwd=ROOT, env=env,
-                            capture_output=True, text=True)
+    argument = json.dumps([library_modules(), benchmark_modules()])
+    result = subprocess.run([sys.executable, "-c", script, argument], cwd=ROOT, env=env, capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert int(result.stdout.split()[-1]) == len(library_modules())
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.slow  # a new interpreter imports torch, gradio, Ray and open_clip again: about 16 s here
+def test_every_module_imports_in_a_fresh_interpreter(imported_in_a_fresh_interpreter: dict[str, int]) -> None:
+    """Where no earlier import has run first, so an import cycle or an undeclared order shows."""
+    assert imported_in_a_fresh_interpreter["library"] == len(library_modules())
+
+
+@pytest.mark.slow  # the same new interpreter, after the library
+def test_benchmarks_import_as_modules_of_the_checkout(imported_in_a_fresh_interpreter: dict[str, int]) -> None:
+    assert "benchmarks.bench_score" in benchmark_modules()
+    assert imported_in_a_fresh_interpreter["benchmarks"] == len(benchmark_modules())

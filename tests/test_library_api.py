@@ -1,18 +1,17 @@
 """The library's public face (issue 22): one version, list_models() from the registry, hash-checked
-downloads, torch-free imports of the package, named results, and scores bit-identical to the code
-before the API was restructured."""
+downloads, torch-free imports of the package, named results, and scores equal (within kernel rounding)
+to the code before the API was restructured."""
 from __future__ import annotations
 
 import hashlib
 import http.server
 import json
 import re
-import subprocess
-import sys
 import threading
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -41,24 +40,16 @@ def test_licence_file_is_declared_and_cites_the_paper() -> None:
     assert "arXiv:2403.11176" in citation and "family-names: Agnolucci" in citation
 
 
-def _fresh_interpreter(script: str) -> list[str]:
-    """The lines ``script`` prints in a new interpreter (this process has torch loaded already)."""
-    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.splitlines()
+def test_import_qualiclip_and_list_models_need_no_torch(fresh_imports) -> None:
+    listed = fresh_imports.after("list models")
+    rows, version = listed.value
+    assert rows == list(MODELS) and version == qualiclip.__version__ and listed.loaded("torch") == []
 
 
-def test_import_qualiclip_and_list_models_need_no_torch() -> None:
-    [out] = _fresh_interpreter("import json, sys, qualiclip\nrows = [m.name for m in qualiclip.list_models()]\n"
-                               "print(json.dumps([rows, qualiclip.__version__, 'torch' in sys.modules]))\n")
-    rows, version, torch_loaded = json.loads(out)
-    assert rows == list(MODELS) and version == qualiclip.__version__ and torch_loaded is False
-
-
-@pytest.mark.slow  # imports torch and open_clip in a new interpreter: about 8 s here
-def test_load_model_brings_torch_on_first_use() -> None:
-    [before, after] = _fresh_interpreter("import sys, qualiclip\nprint('torch' in sys.modules)\n"
-                                         "qualiclip.load_model\nprint('torch' in sys.modules)\n")
-    assert (before, after) == ("False", "True")
+@pytest.mark.slow  # the fresh interpreter goes on to import torch and open_clip: about 8 s here
+def test_load_model_brings_torch_on_first_use(fresh_imports) -> None:
+    assert fresh_imports.after("list models").loaded("torch") == []
+    assert fresh_imports.after("load_model").loaded("torch") == ["torch"]
 
 
 def test_list_models_says_what_each_is_whether_it_downloads_and_its_licence() -> None:
@@ -137,11 +128,26 @@ def test_batch_results_have_named_fields(tiny_checkpoint: Path) -> None:
     assert torch.equal(batch.scores, batch.pair_probabilities.mean(dim=1))
 
 
-def test_scores_are_bit_identical_to_the_code_before_the_refactor(tmp_path: Path) -> None:
+#: Cosine similarities may differ by this much from the stored reference: it was written on another machine,
+#: whose oneDNN/MKL kernels (AVX-512, AVX2 or plain, chosen by the CPU) round float32 sums differently. Measured
+#: on one machine against the reference: 0 with its own kernels, 2.3e-7 with AVX2's, 2.3e-7 with the plain ones.
+SIMILARITY_TOLERANCE = 1e-6
+
+
+def probability_tolerance(logit_scale: float) -> float:
+    """What a cosine error of :data:`SIMILARITY_TOLERANCE` can do to a pair probability: the pair's logit
+    difference moves by at most ``2 * logit_scale * SIMILARITY_TOLERANCE`` and a softmax's slope is at most
+    1/4, so ``logit_scale * SIMILARITY_TOLERANCE / 2`` (5e-5 at the official 100; the plain kernels moved the
+    tiny model's probabilities by 5e-6). A score is a mean of pair probabilities: the same bound."""
+    return logit_scale * SIMILARITY_TOLERANCE / 2
+
+
+def test_scores_match_the_code_before_the_refactor_within_kernel_rounding(tmp_path: Path) -> None:
     """Compares with tests/data/reference_scores.json, written by tests/make_reference_scores.py run on
     commit 73ea17c, before QualityModel became QualityScorer and the loader, registry and results were
     restructured (the file records the commit). The same calls (make_reference_scores.compute) run on
-    today's code: every score, pair probability, similarity and module score must be equal, bit for bit."""
+    today's code: every score, pair probability, similarity and module score must agree within what another
+    CPU's kernels can change (the tolerances above), not bit for bit: the file comes from another machine."""
     from tests.make_reference_scores import compute
 
     reference = json.loads(REFERENCE.read_text())
@@ -149,5 +155,10 @@ def test_scores_are_bit_identical_to_the_code_before_the_refactor(tmp_path: Path
     now = compute(tmp_path)
     assert now["images"] == reference["images"]
     for name, expected in reference["models"].items():
-        for key in ("max_side", "score", "pair_probabilities", "similarities", "module_score"):
-            assert now["models"][name][key] == expected[key], (name, key)
+        got = now["models"][name]
+        assert got["max_side"] == expected["max_side"]
+        probability = probability_tolerance(got["logit_scale"])
+        tolerances = {"score": probability, "pair_probabilities": probability, "module_score": probability,
+                      "similarities": SIMILARITY_TOLERANCE}
+        for key, tolerance in tolerances.items():
+            np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=tolerance, err_msg=f"{name} {key}")

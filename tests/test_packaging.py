@@ -189,13 +189,3 @@ def test_nothing_patches_sys_path() -> None:
     offenders = [str(path.relative_to(ROOT)) for path in files
                  if any(_changes_sys_path(node) for node in ast.walk(ast.parse(path.read_text())))]
     assert offenders == []
-
-
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_benchmarks_import_as_modules_of_the_checkout() -> None:
-    modules = sorted(f"benchmarks.{path.stem}" for path in (ROOT / "benchmarks").glob("*.py") if path.stem != "__init__")
-    assert "benchmarks.bench_score" in modules
-    script = "import importlib, sys; [importlib.import_module(name) for name in sys.argv[1:]]"
-    result = subprocess.run([sys.executable, "-c", script, *modules], cwd=ROOT, env=_clean_env(),
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-2000:]

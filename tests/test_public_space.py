@@ -2,16 +2,11 @@
 from __future__ import annotations
 
 import io
-import json
 import os
-import subprocess
-import sys
 import tempfile
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -21,22 +16,18 @@ from PIL import Image
 
 from qualiclip import ImageLoadError, prepare
 from qualiclip.studio import batch, exports
-from tests.app_server import running_app
 from qualiclip.studio.endpoints import MODEL_QUEUE
-from qualiclip.studio.layout import build_demo
-from qualiclip.studio.model_slots import CPU_MAX_SIDE, ModelSlot, Studio
 from qualiclip.studio.formatting import DISPLAY_MAX_SIDE
+from qualiclip.studio.layout import build_demo
+from qualiclip.studio.model_slots import CPU_MAX_SIDE, Studio
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def served(tiny_studio: Studio) -> Iterator[tuple[str, Client]]:
-    slots = (*tiny_studio.slots, ModelSlot("qualiclip", "Official", reason="its weights are not on this server.",
-                                           detail="/root/.cache/torch/hub/checkpoints/qualiclip.pth missing"))
-    studio = Studio(tiny_studio.primary, tiny_studio.banner, slots)
-    with running_app(studio) as url:
-        yield url, Client(url, verbose=False)
+def served(app_url: str, app_client: Client) -> tuple[str, Client]:
+    """The session's app server (tests/conftest.py): the tiny model, and the official one unavailable."""
+    return app_url, app_client
 
 
 @pytest.fixture(scope="module")
@@ -228,23 +219,9 @@ def test_multi_frame_files_score_the_first_frame_with_a_notice(client: Client, p
     assert result["score"] == pytest.approx(_score(client, first), abs=1e-4)
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_a_large_jpeg_is_decoded_at_reduced_size(tmp_path: Path) -> None:
+@pytest.mark.slow  # the fresh interpreter of tests/fresh_imports.py imports torch here
+def test_a_large_jpeg_is_decoded_at_reduced_size(fresh_imports) -> None:
     """Peak memory of preparing a 6000x6000 JPEG for a 768 px cap, measured in a fresh process."""
-    path = tmp_path / "large.jpg"
-    Image.fromarray(np.asarray(Image.linear_gradient("L").resize((6000, 6000)))).convert("RGB").save(path)
-    script = textwrap.dedent(f"""
-        import json, re
-        from pathlib import Path
-        from qualiclip.imaging import prepare
-        def peak():
-            return int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1)) // 1024
-        Path("/proc/self/clear_refs").write_text("5")
-        before = peak()
-        prepared = prepare({str(path)!r}, 768)
-        print(json.dumps({{"rise_mb": peak() - before, "size": prepared.size}}))
-    """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
-    measured = json.loads(out.stdout)
+    measured = fresh_imports.after("a 6000x6000 JPEG prepared for 768 px").value
     assert measured["size"] == [768, 768]
     assert measured["rise_mb"] < 120, measured  # a full-size float32 copy alone would be 412 MB

@@ -1,8 +1,7 @@
 """Ready for a Hugging Face Space: ZeroGPU wrapping, lazy start-up, a front matter that builds."""
 from __future__ import annotations
 
-import os
-import subprocess
+import importlib
 import sys
 import types
 from pathlib import Path
@@ -50,12 +49,13 @@ def test_without_zero_gpu_callbacks_are_left_as_they_are(tiny_studio: Studio) ->
     assert gpu.gpu_call(handlers.score_image, lambda *args: 5, handlers.analyses) == handlers.score_image
 
 
-def test_zero_gpu_without_spaces_refuses_to_start() -> None:
-    script = "import sys; sys.modules['spaces'] = None; import qualiclip.studio.gpu"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
-                         env={**os.environ, "SPACES_ZERO_GPU": "true"})
-    assert out.returncode != 0
-    assert "RuntimeError: SPACES_ZERO_GPU is set" in out.stderr and "`spaces` package cannot be imported" in out.stderr
+def test_zero_gpu_without_spaces_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing the GPU module anew with SPACES_ZERO_GPU set and no importable ``spaces`` fails at once."""
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    monkeypatch.setitem(sys.modules, "spaces", None)  # None: "import spaces" fails as for a missing package
+    monkeypatch.delitem(sys.modules, "qualiclip.studio.gpu")  # put back when the test ends
+    with pytest.raises(RuntimeError, match="SPACES_ZERO_GPU is set.*`spaces` package cannot be imported"):
+        importlib.import_module("qualiclip.studio.gpu")
 
 
 def test_interactive_bookings_fit_30_s_after_zero_gpus_factor(tiny_studio: Studio, tmp_path: Path) -> None:
@@ -73,20 +73,16 @@ def test_interactive_bookings_fit_30_s_after_zero_gpus_factor(tiny_studio: Studi
     assert bookings.batch([small]) < bookings.batch([big] * 20) < LONG_CAP_S
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_start_up_imports_nothing_only_lazy_tabs_need() -> None:
+@pytest.mark.slow  # the fresh interpreter of tests/fresh_imports.py imports torch and gradio here
+def test_start_up_imports_nothing_only_lazy_tabs_need(fresh_imports) -> None:
     """Building the app must not import what the heatmaps alone need (pytorch-grad-cam)."""
-    script = ("import sys; from qualiclip.studio.layout import build_demo; from qualiclip.studio.model_slots import load_studio; "
-              "import qualiclip.studio.callbacks; print('pytorch_grad_cam' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.strip() == "False"
+    assert fresh_imports.after("the app built").loaded("pytorch_grad_cam") == []
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_the_server_allocator_tuning_applies_on_glibc() -> None:
-    script = "from qualiclip.studio.allocator import tune_for_serving; print(tune_for_serving())"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.strip() == "True"  # this machine runs glibc; the test process itself is left alone
+@pytest.mark.slow  # the fresh interpreter of tests/fresh_imports.py imports torch and gradio here
+def test_the_server_allocator_tuning_applies_on_glibc(fresh_imports) -> None:
+    # this machine runs glibc; the setting is process-wide, so it is applied there, not in the test process
+    assert fresh_imports.after("the server's allocator tuning").value is True
 
 
 #: Hardware names a Space's ``suggested_hardware`` may take (Hugging Face's Spaces configuration reference).

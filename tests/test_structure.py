@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -106,13 +104,9 @@ def test_library_and_explanations_never_import_gradio_or_the_app() -> None:
             assert not _absolute_imports(path) & {"gradio", "app"}, path
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_importing_the_library_and_explanations_loads_neither_gradio_nor_the_app() -> None:
-    loaded = subprocess.run([sys.executable, "-c", "import sys, qualiclip, qualiclip.explain, qualiclip.cli; "
-                             "print(sorted(n for n in sys.modules if n.split('.')[0] == 'gradio' "
-                             "or n.startswith('qualiclip.studio')))"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert loaded.stdout.strip() == "[]", loaded.stderr
+@pytest.mark.slow  # the fresh interpreter of tests/fresh_imports.py imports torch here
+def test_importing_the_library_and_explanations_loads_neither_gradio_nor_the_app(fresh_imports) -> None:
+    assert fresh_imports.after("library, explanations and command line").loaded("gradio", "qualiclip.studio") == []
 
 
 def test_no_generic_top_level_package() -> None:
@@ -129,18 +123,15 @@ def test_app_py_is_wiring_only() -> None:
     assert not [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
 
 
-@pytest.mark.slow  # fresh Python processes importing torch, or several models
-def test_ray_is_imported_only_by_the_ray_engine_and_the_command_line_needs_neither_ray_nor_pyarrow() -> None:
+@pytest.mark.slow  # the fresh interpreter of tests/fresh_imports.py imports torch here
+def test_ray_is_imported_only_by_the_ray_engine_and_the_command_line_needs_neither_ray_nor_pyarrow(fresh_imports) -> None:
     importers = []
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             if "ray" in _absolute_imports(path):
                 importers.append(path.relative_to(ROOT).as_posix())
     assert importers == ["qualiclip/collection/ray_engine.py"]
-    loaded = subprocess.run([sys.executable, "-c", "import sys, qualiclip.cli; "
-                             "print(sorted({'ray', 'pyarrow'} & {name.split('.')[0] for name in sys.modules}))"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert loaded.stdout.strip() == "[]", loaded.stderr
+    assert fresh_imports.after("library, explanations and command line").loaded("ray", "pyarrow") == []
 
 
 def _functions(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:

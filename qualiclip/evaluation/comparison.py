@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ..errors import Interrupted
 from ..imaging import PreparedImage
@@ -18,28 +18,41 @@ from .level_scores import appending_level_scores, read_level_scores
 from .synthetic import SUMMARY_COLUMNS, LevelScore, Scorer, TypeSummary, score_synthetic, summary_cells
 
 
+#: Receives a model's name and the records of one series as soon as they are scored.
+SeriesCallback = Callable[[str, Sequence[LevelScore]], None]
+
+
 def score_models(models: Mapping[str, Scorer], images: Mapping[str, PreparedImage],
                  types: Sequence[str] | None = None, seed: int = 0, scores_csv: str | Path | None = None,
-                 progress: bool = False) -> dict[str, list[LevelScore]]:
+                 progress: bool = False, on_series: SeriesCallback | None = None) -> dict[str, list[LevelScore]]:
     """Each model's records (:func:`score_synthetic`), keyed like ``models``, resumed from ``scores_csv`` if given.
 
-    Ctrl-C raises :class:`~qualiclip.errors.Interrupted` saying how far it got (and, with
-    ``scores_csv``, that the file keeps the scores).
+    ``on_series(model, records)`` follows each newly scored series (after ``scores_csv`` keeps it),
+    e.g. to report progress. Ctrl-C raises :class:`~qualiclip.errors.Interrupted` saying how far it
+    got (and, with ``scores_csv``, that the file keeps the scores).
     """
     known = read_level_scores(scores_csv) if scores_csv else {}
     several = len(models) > 1
     records: dict[str, list[LevelScore]] = {}
     with appending_level_scores(scores_csv) if scores_csv else contextlib.nullcontext() as append:
         for index, (name, model) in enumerate(models.items()):
-            save = functools.partial(append, name) if append else None
             try:
                 records[name] = score_synthetic(model, images, types, seed, progress, done=known.get(name),
-                                                on_series=save, desc=name if several else None)
+                                                on_series=functools.partial(_series_done, name, append, on_series),
+                                                desc=name if several else None)
             except Interrupted as stop:
                 where = f" by {name} (model {index + 1} of {len(models)})" if several else ""
                 kept = f"; {scores_csv} keeps them and a rerun goes on from there" if scores_csv else ""
                 raise Interrupted(f"{stop}{where}{kept}") from stop
     return records
+
+
+def _series_done(model: str, append: SeriesCallback | None, on_series: SeriesCallback | None,
+                 records: Sequence[LevelScore]) -> None:
+    """Hand a newly scored series to the scores file, then to the caller's callback."""
+    for callback in (append, on_series):
+        if callback is not None:
+            callback(model, records)
 
 
 def format_comparison(summaries: Mapping[str, Sequence[TypeSummary]]) -> str:

@@ -55,3 +55,12 @@ def pairwise_accuracy(levels: Sequence[int], scores: Sequence[float]) -> float:
         if l_a != l_b
     ]
     return float(np.mean(outcomes)) if outcomes else float("nan")
+
+
+#: A score may rise by this much between consecutive levels (numerical noise) and still count as falling.
+MONOTONE_TOLERANCE = 1e-3
+
+
+def falls_monotonically(scores: Sequence[float], tolerance: float = MONOTONE_TOLERANCE) -> bool:
+    """True when no level scores higher than the one before it (beyond ``tolerance``); ``scores`` in level order."""
+    return all(later <= earlier + tolerance for earlier, later in zip(scores, scores[1:]))

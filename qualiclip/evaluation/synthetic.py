@@ -109,13 +109,45 @@ def rescore(records: Sequence[LevelScore], logit_scale: float) -> list[LevelScor
     return [replace(r, score=float(s)) for r, s in zip(records, scores)]
 
 
-def summarize(records: Iterable[LevelScore]) -> list[TypeSummary]:
-    """Per-type summaries in first-seen order, followed by the "overall" mean over types."""
+def series_by_type(records: Iterable[LevelScore]) -> dict[str, dict[str, list[LevelScore]]]:
+    """Records grouped per type, then per image, in first-seen order: each inner list is one series."""
     grouped: dict[str, dict[str, list[LevelScore]]] = {}
     for record in records:
         grouped.setdefault(record.distortion, {}).setdefault(record.image, []).append(record)
+    return grouped
+
+
+@dataclass(frozen=True)
+class LevelSpread:
+    """The scores of one type at one level over the images: their mean and (population) standard deviation."""
+
+    distortion: str
+    level: int
+    mean: float
+    sd: float
+    images: int
+
+
+def level_spreads(records: Iterable[LevelScore]) -> list[LevelSpread]:
+    """Per type (first-seen order) and level (ascending), the mean and sd of the scores over the images.
+
+    What the paper's headline figure draws (:func:`qualiclip.evaluation.plots.level_curves_figure`).
+    """
+    spreads = []
+    for kind, per_image in series_by_type(records).items():
+        by_level: dict[int, list[float]] = {}
+        for series in per_image.values():
+            for record in series:
+                by_level.setdefault(record.level, []).append(record.score)
+        spreads += [LevelSpread(kind, level, float(np.mean(scores)), float(np.std(scores)), len(scores))
+                    for level, scores in sorted(by_level.items())]
+    return spreads
+
+
+def summarize(records: Iterable[LevelScore]) -> list[TypeSummary]:
+    """Per-type summaries in first-seen order, followed by the "overall" mean over types."""
     summaries = []
-    for kind, per_image in grouped.items():
+    for kind, per_image in series_by_type(records).items():
         rhos, accuracies = [], []
         for series in per_image.values():
             levels, scores = [r.level for r in series], [r.score for r in series]

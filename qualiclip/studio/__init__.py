@@ -1,4 +1,5 @@
-"""QualiCLIP Studio's app logic: model loading, input checks and the callbacks ``app.py`` wires.
+"""QualiCLIP Studio, the app: model loading, input checks, the callbacks, and the layout that wires them
+(:func:`qualiclip.studio.layout.build_demo`); ``app.py`` only starts it.
 
 Everything here takes and returns plain values (paths, arrays, strings, DataFrames), so it is
 tested without a running server. Only this package and ``app.py`` import gradio; the library

@@ -80,7 +80,7 @@ def learn_markdown(model: QualityScorer, spec: ModelSpec | None) -> str:
             .replace("<scale>", scale).replace("<pair probability>", probability))
 
 
-_LEARN = f"""## How the score is computed
+_LEARN = """## How the score is computed
 The model loaded here: **<title>**.
 1. The image goes through <encoder> **at its own resolution** (QualiCLIP drops the fixed-size positional
    embedding of the attention pool), giving an embedding $f$, scaled to length 1.
@@ -95,7 +95,7 @@ The model loaded here: **<title>**.
 
 <pair probability>
 
-4. The score is the mean over the pairs: $q = \\frac{{1}}{{<count>}}\\sum_{{i=1}}^{{<count>}} p_i$, a number in [0, 1].
+4. The score is the mean over the pairs: $q = \\frac{1}{<count>}\\sum_{i=1}^{<count>} p_i$, a number in [0, 1].
 
 ## How QualiCLIP learned it, without human opinions
 Only the image encoder is trained; the prompts stay fixed. Two overlapping crops $A$ and $B$ of a pristine
@@ -103,11 +103,11 @@ photo are degraded with the same synthetic distortions at increasing levels $1 \
 for the cosine similarity of crop $c$ with prompt $T$ (positive $p$ or negative $n$), three hinge losses
 with margins $m_c$ and $m_r$ shape the similarities:
 
-- **consistency**: same level, same similarity: $L_{{cons}} = \\sum_i \\sum_T \\max(0, |s_T(A_i) - s_T(B_i)| - m_c)$
+- **consistency**: same level, same similarity: $L_{cons} = \\sum_i \\sum_T \\max(0, |s_T(A_i) - s_T(B_i)| - m_c)$
 - **positive ranking**: more degraded, less like the positive prompt:
-  $L_{{pos}} = \\sum_{{i<j}} \\sum_c \\max(0, s_p(c_j) - s_p(c_i) + m_r)$
+  $L_{pos} = \\sum_{i<j} \\sum_c \\max(0, s_p(c_j) - s_p(c_i) + m_r)$
 - **negative ranking**: more degraded, more like the negative prompt:
-  $L_{{neg}} = \\sum_{{i<j}} \\sum_c \\max(0, s_n(c_i) - s_n(c_j) + m_r)$
+  $L_{neg} = \\sum_{i<j} \\sum_c \\max(0, s_n(c_i) - s_n(c_j) + m_r)$
 
 The total is their weighted sum. Try it below: pick a distortion and a prompt pair and watch the two
 similarities move apart as the level grows (on a well-trained model, the positive line falls and the

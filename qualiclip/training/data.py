@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 
 from ..degradations import GROUPS, CompositionConfig, sample_level_series
 from ..image_files import images_below
-from ..imaging import prepare, to_chw, to_hwc
+from ..imaging import ImageInput, PreparedImage, prepare, to_chw, to_hwc
 
 #: Decoded images kept in memory per worker (decoding a PNG costs more than degrading a crop).
 CACHED_IMAGES = 64
@@ -72,9 +72,19 @@ def rescaled(image: torch.Tensor, factor: float, min_side: int) -> torch.Tensor:
                          align_corners=False)[0].clamp(0, 1)
 
 
-def load_for_crops(path: Path, size: int) -> torch.Tensor:
-    """Read an image as (3, H, W) in [0, 1]; upscale it if a side is shorter than ``size``."""
-    return rescaled(prepare(path).pixels, 1.0, size)
+def load_for_crops(image: ImageInput | PreparedImage, size: int, max_side: int | None = None) -> torch.Tensor:
+    """Read an image as (3, H, W) in [0, 1], its longer side capped at ``max_side``; upscale it if a side is
+    shorter than ``size``."""
+    return rescaled(prepare(image, max_side).pixels, 1.0, size)
+
+
+def training_composition(max_distortions: int, groups: Sequence[str] | None = None) -> CompositionConfig:
+    """What a training series may draw: up to ``max_distortions`` types of ``groups`` (default: all), monotone only.
+
+    The ranking losses order a series by level: the slider's monotone types, not ARNIQA's two
+    non-monotone tables (the sampler's default).
+    """
+    return CompositionConfig(max_groups=max_distortions, groups=tuple(groups or GROUPS), monotone_only=True)
 
 
 def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int, num_levels: int,
@@ -82,9 +92,19 @@ def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int,
                        include_pristine: bool = False) -> torch.Tensor:
     """(2, L, 3, size, size): crops A and B of ``image`` at levels 1..L of one sampled distortion.
 
+    With ``include_pristine`` the undistorted crops come first, as level 0: (2, L + 1, 3, size, size).
+    See :func:`named_crop_pair`, which also says which distortion was drawn.
+    """
+    return named_crop_pair(image, rng, size, num_levels, composition, min_overlap, include_pristine)[0]
+
+
+def named_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int, num_levels: int,
+                    composition: CompositionConfig, min_overlap: float = 0.5,
+                    include_pristine: bool = False) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """:func:`degraded_crop_pair`'s crops and the names of the distortion types drawn for them.
+
     The distortion is applied once to the union window of A and B, then both crops are cut from
     it, so A and B carry the same distortion realisation (same noise field, angle, patches...).
-    With ``include_pristine`` the undistorted crops come first, as level 0: (2, L + 1, 3, size, size).
     """
     box_a, box_b = overlapping_boxes(image.shape[1], image.shape[2], size, rng, min_overlap)
     top, left = min(box_a.top, box_b.top), min(box_a.left, box_b.left)
@@ -94,7 +114,8 @@ def degraded_crop_pair(image: torch.Tensor, rng: np.random.Generator, size: int,
     degraded = [to_chw(np.ascontiguousarray(level)) for level in series.images]
     if include_pristine:
         degraded.insert(0, image[:, top:bottom, left:right])
-    return torch.stack([torch.stack([box.cut(level, top, left) for level in degraded]) for box in (box_a, box_b)])
+    crops = torch.stack([torch.stack([box.cut(level, top, left) for level in degraded]) for box in (box_a, box_b)])
+    return crops, series.names
 
 
 class StepBatches(Dataset):
@@ -112,10 +133,7 @@ class StepBatches(Dataset):
         self.num_levels, self.min_overlap, self.include_pristine = num_levels, min_overlap, include_pristine
         self.scale_range = tuple(scale_range) if scale_range else None
         self.flip, self.permute_channels = flip, permute_channels
-        # The ranking losses order a series by level: the slider's monotone types, not ARNIQA's
-        # two non-monotone tables (the sampler's default).
-        self.composition = CompositionConfig(max_groups=max_distortions, groups=tuple(groups or GROUPS),
-                                             monotone_only=True)
+        self.composition = training_composition(max_distortions, groups)
         self._cache: dict[Path, torch.Tensor] = {}
 
     def __len__(self) -> int:

@@ -12,7 +12,8 @@ Files in ``config.output``:
 
 The other concerns live beside it: :mod:`.run_files` (where a run's files are), :mod:`.optimization`
 (optimiser and learning-rate schedule), :mod:`.rng_state` (random states for an exact resume),
-:mod:`.interrupts` (Ctrl-C between steps), :mod:`.data` (the batches), :mod:`.losses`, :mod:`.start`
+:mod:`.interrupts` (Ctrl-C between steps), :mod:`.data` (the batches), :mod:`.losses` and :mod:`.step`
+(the losses of a batch and its gradient step), :mod:`.start`
 (the start point) and :mod:`.calibration`; this module is the loop, its evaluation and the final model.
 
 Only the image tower is trained; the text tower and the prompt features stay frozen. BatchNorm
@@ -37,7 +38,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
@@ -45,7 +45,6 @@ from tqdm import tqdm
 
 from ..checkpoint import load_safely, write_checkpoint
 from ..evaluation.synthetic import TypeSummary, rescore, score_synthetic, summarize, write_summary_csv
-from ..formula import by_pair
 from ..imaging import PreparedImage, prepare
 from ..optional import import_optional
 from ..scoring import QualityScorer
@@ -54,11 +53,12 @@ from .config import TrainConfig
 from .data import StepBatches, list_images
 from .distributed import SINGLE, Ranks, data_parallel, rank_device, rank_slots, share_step, with_global_batchnorm
 from .interrupts import deferred_interrupt
-from .losses import LossTerms, qualiclip_loss
+from .losses import LossTerms
 from .optimization import lr_factor, make_optimizer
 from .rng_state import restore_rng_states, rng_states
 from .run_files import EVAL_COLUMNS, LOG_COLUMNS, RunFiles, truncate_csv
 from .start import load_start
+from .step import crop_losses, descend
 
 CALIBRATION_FALLBACK_IMAGES = 4
 StepCallback = Callable[[int, LossTerms], None]
@@ -200,23 +200,10 @@ class Trainer:
         dataset = StepBatches(self.paths, slots=self.slots, **c.values_for(StepBatches))
         return DataLoader(dataset, batch_size=None, sampler=range(self.step, c.steps), num_workers=c.workers)
 
-    def embed(self, crops: torch.Tensor) -> torch.Tensor:
-        """(N, 3, S, S) unit-range crops -> (N, D) L2-normalised embeddings through the training tower
-        (``clip.visual``, DDP-wrapped when distributed), under the model's autocast, with gradients."""
-        with self.model.autocast():
-            features = self.tower(self.model.to_model_input(crops))
-        return F.normalize(features.float(), dim=-1)
-
     def train_step(self, batch: torch.Tensor) -> LossTerms:
         """One optimisation step on a (B, 2, L, 3, S, S) batch."""
-        batch = batch.to(self.device, non_blocking=True)
-        features = self.embed(batch.flatten(0, 2))
-        sims = by_pair(features @ self.model.prompt_features.T).unflatten(0, batch.shape[:3])
-        terms = qualiclip_loss(sims, **self.config.values_for(qualiclip_loss))
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(terms.total).backward()
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+        _, terms = crop_losses(self.model, batch, self.config, self.tower)
+        descend(terms, self.optimizer, self.scaler)
         self.schedule.step()
         if self.ema is not None:
             self.ema.update_parameters(self.clip.visual)
