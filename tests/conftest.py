@@ -104,7 +104,7 @@ def served_studio(tiny_studio: Studio) -> Studio:
 @pytest.fixture(scope="session")
 def app_url(served_studio: Studio) -> Iterator[str]:
     """One app server for every test that calls the app over HTTP or in a browser (a thread of this process)."""
-    from qualiclip.studio.background_server import running_app
+    from tests.app_server import running_app
 
     with running_app(served_studio) as url:
         yield url
