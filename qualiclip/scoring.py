@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from .architecture import OFFICIAL_ARCH, tokenizer
+from .defaults import PRECISIONS
 from .errors import QualiCLIPError
 from .formula import OFFICIAL_FORMULA, OFFICIAL_LOGIT_SCALE, Formula, interleave_pairs
 from .imaging import ImageInput, PreparedImage, normalize, prepare
@@ -85,7 +86,10 @@ class QualityScorer:
         max_side: int | None = None,
         formula: Formula = OFFICIAL_FORMULA,
         arch: str = OFFICIAL_ARCH,
+        precision: str = "fp32",
     ) -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
         device = torch.device(device) if device is not None else default_device()
         self.module = QualityModule(clip, prompt_features, logit_scale).to(device)
         self.clip.visual.to(memory_format=torch.channels_last)
@@ -95,6 +99,7 @@ class QualityScorer:
         self.name = name
         self.weights_origin = weights_origin
         self.max_side = max_side
+        self.precision = precision
 
     @property
     def clip(self) -> open_clip.CLIP:
@@ -128,7 +133,8 @@ class QualityScorer:
     def description(self) -> str:
         """One line for logs and reports: name, weights file, device (and the formula unless official)."""
         formula = "" if self.formula == OFFICIAL_FORMULA else f", {self.formula.name} formula"
-        return f"{self.name} ({self.weights_origin}, {self.device.type}{formula})"
+        precision = "" if self.precision == "fp32" else f", {self.precision}"
+        return f"{self.name} ({self.weights_origin}, {self.device.type}{formula}{precision})"
 
     def as_module(self) -> QualityModule:
         """The score as a differentiable ``nn.Module`` (normalised images -> (B,) scores), sharing this
@@ -136,7 +142,10 @@ class QualityScorer:
         return self.module
 
     def autocast(self) -> contextlib.AbstractContextManager:
-        """fp16 autocast on CUDA, as the official code (unless the formula runs in float32); a no-op on CPU."""
+        """fp16 autocast on CUDA, as the official code (unless the formula runs in float32); a no-op on CPU;
+        bf16 autocast on any device when the precision is "bf16"."""
+        if self.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         if self.device.type == "cuda" and self.formula.fp16_autocast:
             return torch.autocast("cuda", dtype=torch.float16)
         return contextlib.nullcontext()
