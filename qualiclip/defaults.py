@@ -14,8 +14,8 @@ MIN_SIDE = 32
 #: The strongest level of every synthetic distortion type (0 is the pristine image).
 MAX_LEVEL = 5
 #: The image tower's precision (``load_model(precision=...)``, ``--precision``): "fp32", the default (fp16
-#: autocast on CUDA where the formula has it), or "bf16", opt-in bfloat16 autocast on any device (about
-#: 1.9x faster on a CPU with bf16 instructions, at a cost docs/onnx.md measures). The formula stays float32.
+#: autocast on CUDA where the formula has it), or "bf16", opt-in bfloat16 autocast on any device (faster
+#: only where the CPU has bf16 instructions; its speed and error are in docs/onnx.md). The formula stays float32.
 PRECISIONS = ("fp32", "bf16")
 #: What runs the image tower (``load_model(backend=...)``, ``--backend``): "torch", the default, or
 #: "onnxruntime", the CPU-only ONNX Runtime backend of :mod:`qualiclip.onnx_backend`.

@@ -82,9 +82,9 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
                         help="torch (default), or onnxruntime: the CPU only, about 1.3x faster there; the model is "
                              "exported to ONNX once and cached (needs pip install 'qualiclip-studio[onnx]')")
     parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                        help="fp32 (default), or bf16: opt-in bfloat16 autocast of the torch backend's image tower, "
-                             "about 1.9x faster on CPUs with bf16 instructions, scores off by up to about 1e-3 "
-                             "(docs/onnx.md)")
+                        help="fp32 (default), or bf16: opt-in bfloat16 autocast of the torch backend's image tower; "
+                             "faster only on CPUs with bf16 instructions (AVX-512 BF16, AMX; several times slower "
+                             "without them), and the scores move (docs/onnx.md)")
     parser.add_argument("--batch-size", type=at_least(1), default=8, help="images per forward pass (default: 8)")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import uuid
 import warnings
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -130,20 +130,19 @@ def export_onnx(scorer: QualityScorer, output: str | Path, *, weights_hash: str,
     dynamic["trunk"] = {0: "n", 2: "trunk_h", 3: "trunk_w"}
     example = torch.rand(2, 3, 2 * MIN_SIDE, 3 * MIN_SIDE)  # non-square, so height and width stay distinct
     output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".onnx", dir=output.parent)
-    os.close(handle)
+    temporary = output.with_name(f".{output.name}.{uuid.uuid4().hex}.tmp")  # renamed into place when complete
     try:
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notices
-            torch.onnx.export(ScoreGraph(scorer.as_module()).eval(), (example,), temporary, input_names=[INPUT],
+            torch.onnx.export(ScoreGraph(scorer.as_module()).eval(), (example,), str(temporary), input_names=[INPUT],
                               output_names=list(OUTPUTS), dynamic_axes=dynamic, opset_version=opset, dynamo=False)
-        proto = onnx.load(temporary)
+        proto = onnx.load(str(temporary))
         _set_metadata(proto, onnx_metadata(scorer, weights_hash, licence, opset))
         proto.doc_string = f"QualiCLIP image quality score ({scorer.name}); see the qualiclip.* metadata"
-        onnx.save(proto, temporary)
+        onnx.save(proto, str(temporary))
         os.replace(temporary, output)
     finally:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
     return output
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -202,3 +203,14 @@ def test_bf16_is_opt_in_and_close(tiny_checkpoint: Path, torch_tiny: QualityScor
     assert reduced.scores.dtype == torch.float32  # the formula itself stays float32
     torch.testing.assert_close(reduced.scores, full.scores, atol=0.02, rtol=0)
     assert not torch.equal(reduced.similarities, full.similarities)  # it did run in bf16
+
+
+def test_score_command_takes_the_backend(onnx_tiny: OnnxRuntimeScorer, tiny_checkpoint: Path, torch_tiny: QualityScorer,
+                                         capsys: pytest.CaptureFixture) -> None:
+    photo = sorted(EXAMPLES_DIR.glob("*.jpg"))[0]
+    assert main(["score", str(photo), "--weights", str(tiny_checkpoint), "--backend", "onnxruntime",
+                 "--max-side", str(MAX_SIDE), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "on ONNX Runtime" in err
+    [record] = json.loads(out)
+    assert record["score"] == pytest.approx(torch_tiny.score([photo])[0].score, abs=TOLERANCE)
