@@ -79,7 +79,7 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
                              f"then has more than MAX_SIDE squared pixels (default: {max_side or 'native resolution'})")
     parser.add_argument("--device", type=device_name, help="torch device, e.g. cpu or cuda:1 (default: cuda when present)")
     parser.add_argument("--backend", choices=BACKENDS, default="torch",
-                        help="torch (default), or onnxruntime: the CPU only, about 1.3x faster there; the model is "
+                        help="torch (default), or onnxruntime: the CPU only, 1.3x to 1.7x faster there; the model is "
                              "exported to ONNX once and cached (needs pip install 'qualiclip-studio[onnx]')")
     parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
                         help="fp32 (default), or bf16: opt-in bfloat16 autocast of the torch backend's image tower; "

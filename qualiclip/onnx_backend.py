@@ -5,8 +5,8 @@ Runtime: :meth:`~OnnxRuntimeScorer.score_batch` (and so ``score``) runs the whol
 :mod:`qualiclip.onnx_export`, and :meth:`~OnnxRuntimeScorer.trunk` its feature-map output, so the heatmaps
 of :mod:`qualiclip.explain` and ``score_trunk`` start from an ONNX-computed trunk and only the cheap
 attention pool (and its backward pass) stays in torch. Everything else (decoding, ``max_side``,
-batching by size, errors) is the torch scorer's own. On this project's 2-core CPU the tower runs at the
-machine's fp32 limit in ONNX Runtime, about 1.3x faster than torch (benchmarks/RESULTS.md).
+batching by size, errors) is the torch scorer's own. On 2 CPU cores ONNX Runtime ran the tower 1.3x
+(AVX-512) to 1.7x (AVX2) faster than torch (docs/onnx.md, benchmarks/RESULTS.md).
 
 The graph is exported once per weights (their SHA-256, the prompt features and the multiplier make the
 key) into a cache folder beside torch's checkpoint cache, and reused by every later load.

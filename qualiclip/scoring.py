@@ -67,7 +67,8 @@ class QualityScorer:
     """A CLIP model plus prompt features that scores image quality QualiCLIP's way.
 
     Runs on CUDA with fp16 autocast (as the official code; float32 for a :class:`Formula` without
-    it, e.g. pyiqa's) or on CPU in float32; the image tower is kept in channels-last memory format,
+    it, e.g. pyiqa's) or on CPU in float32, or, opted into with ``precision="bf16"``, in bf16 autocast on
+    either; the image tower is kept in channels-last memory format,
     which is markedly faster on CPU with identical results. The network and the formula live in a
     :class:`QualityModule` (:meth:`as_module`); this class adds decoding, batching and no-grad
     inference around it. ``arch`` names the architecture config, whose tokenizer :meth:`encode_pairs` uses.
