@@ -22,7 +22,7 @@ from qualiclip.defaults import ONNX_OPSET
 from qualiclip.explain import explain
 from qualiclip.model_registry import BUNDLED_LICENCE, MODELS, OFFLINE_MODEL
 from qualiclip.onnx_backend import OnnxRuntimeScorer
-from qualiclip.onnx_export import export_onnx
+from qualiclip.onnx_export import export_onnx, mean_token_pool
 from qualiclip.studio import EXAMPLES_DIR
 
 #: Scores, pair probabilities and cosines of the two backends (and of the file alone) agree within this.
@@ -214,3 +214,13 @@ def test_score_command_takes_the_backend(onnx_tiny: OnnxRuntimeScorer, tiny_chec
     assert "on ONNX Runtime" in err
     [record] = json.loads(out)
     assert record["score"] == pytest.approx(torch_tiny.score([photo])[0].score, abs=TOLERANCE)
+
+
+def test_mean_token_pool_is_the_attention_pool(torch_tiny: QualityScorer) -> None:
+    """The exported graph's pool (keys and values never projected per location) against the pool itself."""
+    pool = torch_tiny.clip.visual.attnpool
+    generator = torch.Generator().manual_seed(4)
+    for shape in [(2, pool.k_proj.in_features, 3, 5), (1, pool.k_proj.in_features, 1, 1)]:
+        trunk = torch.randn(*shape, generator=generator)
+        with torch.no_grad():
+            torch.testing.assert_close(mean_token_pool(pool, trunk), pool(trunk), atol=2e-6, rtol=1e-5)
