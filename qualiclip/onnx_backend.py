@@ -41,7 +41,8 @@ def onnx_cache_dir() -> Path:
 
 def export_key(scorer: QualityScorer, weights_hash: str) -> str:
     """What a cached export depends on, hashed: the weights, the prompt features, the multiplier, the graph."""
-    digest = hashlib.sha256(f"{weights_hash}|{scorer.arch}|{scorer.logit_scale!r}|{GRAPH_VERSION}|{ONNX_OPSET}".encode())
+    key = f"{weights_hash}|{scorer.arch}|{scorer.logit_scale!r}|{GRAPH_VERSION}|{ONNX_OPSET}"
+    digest = hashlib.sha256(key.encode())
     digest.update(scorer.prompt_features.detach().cpu().float().contiguous().numpy().tobytes())
     return digest.hexdigest()[:24]
 
