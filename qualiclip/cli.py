@@ -18,6 +18,7 @@ from .collection.cli import add_score_dataset_parser
 from .errors import EXIT_INTERRUPTED
 from .evaluation.cli import add_eval_parsers
 from .model_options import add_model_options
+from .onnx.cli import add_export_onnx_parser
 from .training.cli import add_train_parser
 
 DESCRIPTION = ("Opinion-unaware image quality scores with QualiCLIP: score images, score a whole collection, "
@@ -48,6 +49,7 @@ def build_parser(prog: str = "qualiclip") -> argparse.ArgumentParser:
     add_score_dataset_parser(commands)
     add_train_parser(commands)
     add_eval_parsers(commands)
+    add_export_onnx_parser(commands)
     return parser
 
 

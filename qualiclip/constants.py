@@ -18,3 +18,12 @@ MAX_LEVEL = 5
 OFFICIAL_LOGIT_SCALE = 100.0
 #: pyiqa's temperature: its logits are ``exp(logit_scale) / PYIQA_TEMPERATURE`` times the cosines.
 PYIQA_TEMPERATURE = 2.0
+#: The image tower's precision (``load_model(precision=...)``, ``--precision``): "fp32", the default (fp16
+#: autocast on CUDA where the formula has it), or "bf16", opt-in bfloat16 autocast on any device (faster
+#: only where the CPU has bf16 instructions; its speed and error are in docs/onnx.md). The formula stays float32.
+PRECISIONS = ("fp32", "bf16")
+#: What runs the image tower (``load_model(backend=...)``, ``--backend``): "torch", the default, or
+#: "onnxruntime", the CPU-only ONNX Runtime backend of :mod:`qualiclip.onnx.backend`.
+BACKENDS = ("torch", "onnxruntime")
+#: The ONNX opset of ``qualiclip export-onnx`` (:mod:`qualiclip.onnx.export`); ONNX Runtime 1.12 and later run it.
+ONNX_OPSET = 17

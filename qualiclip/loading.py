@@ -8,6 +8,7 @@ multiplier of its :class:`~qualiclip.formulas.Formula`, and wrap it in a
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Sequence
 
@@ -16,6 +17,7 @@ import torch
 
 from .architecture import build_clip, tokenizer
 from .checkpoint import QualityCheckpoint, check_prompt_features, load_clip_state, read_checkpoint
+from .constants import BACKENDS
 from .errors import CheckpointError
 from .formula import prompt_count
 from .formulas import FORMULAS
@@ -67,6 +69,8 @@ def load_model(
     prompt_pairs: Sequence[PromptPair] | None = None,
     prompt_learner: str | Path | None = None,
     formula: str | None = None,
+    backend: str = "torch",
+    precision: str = "fp32",
 ) -> QualityScorer:
     """Load a named model (``MODELS``), or any checkpoint file via ``weights``.
 
@@ -76,11 +80,15 @@ def load_model(
     with any model, it replaces the prompt features by its learned prompts). The model is then named
     after that file. ``prompt_pairs`` replaces the model's own pairs (``MODELS[model].prompt_pairs``);
     their features are then computed with the model's text tower. ``formula`` ("official" or "pyiqa", see
-    :data:`~qualiclip.formula.FORMULAS`) overrides the model's own.
+    :data:`~qualiclip.formula.FORMULAS`) overrides the model's own. ``backend="onnxruntime"`` scores
+    on the CPU with ONNX Runtime (:mod:`qualiclip.onnx.backend`; the model is exported once and
+    cached); ``precision="bf16"`` runs the torch backend's image tower in bfloat16 autocast (opt-in).
     """
     spec = model_spec(model)
     if formula is not None and formula not in FORMULAS:
         raise ValueError(f"unknown formula {formula!r}; choose from {', '.join(FORMULAS)}")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     paths = weights_paths(model, weights, prompt_learner)
     path, learner_path = paths[0], (paths[1] if len(paths) > 1 else None)
     if prompt_pairs is not None and learner_path is not None:
@@ -93,19 +101,26 @@ def load_model(
         name=model if explicit is None else Path(explicit).name,
         weights_origin=str(path) if learner_path is None else f"{path} + {learner_path}",
         logit_scale=chosen.multiplier(checkpoint.logit_scale, clip_log_scale),
-        device=device, max_side=max_side, formula=chosen, arch=checkpoint.arch,
+        device=device, max_side=max_side, formula=chosen, arch=checkpoint.arch, precision=precision,
     )
+    scorer_class = QualityScorer
+    if backend == "onnxruntime":
+        from .onnx.backend import OnnxRuntimeScorer
+        from .onnx.export import weights_licence, weights_sha256
+
+        scorer_class = functools.partial(OnnxRuntimeScorer, weights_hash=weights_sha256(paths),
+                                         licence=weights_licence(model, explicit is None))
     n_prompts = prompt_count(len(PROMPT_PAIRS))
     pairs = tuple(prompt_pairs or spec.prompt_pairs)
     if learner_path is not None:
         learner = read_prompt_learner(learner_path)
         check_prompt_learner(learner, clip, n_prompts, str(learner_path))
         tokens = placeholder_tokens(tokenizer(checkpoint.arch), PROMPT_PAIRS, learner.context_tokens)
-        return QualityScorer(clip, learned_prompt_features(clip, learner, tokens), **common)
+        return scorer_class(clip, learned_prompt_features(clip, learner, tokens), **common)
     if prompt_pairs is None and pairs == PROMPT_PAIRS and checkpoint.prompt_features is not None:
         check_prompt_features(checkpoint.prompt_features, clip.text_projection.shape[1], n_prompts, str(path))
-        return QualityScorer(clip, checkpoint.prompt_features, **common)
-    return QualityScorer(clip, encode_prompts(clip, tokenizer(checkpoint.arch), pairs),
+        return scorer_class(clip, checkpoint.prompt_features, **common)
+    return scorer_class(clip, encode_prompts(clip, tokenizer(checkpoint.arch), pairs),
                         prompt_pairs=pairs, **common)
 
 

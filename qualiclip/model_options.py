@@ -13,7 +13,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from .constants import MIN_SIDE
+from .constants import BACKENDS, MIN_SIDE, PRECISIONS
 from .errors import WeightsUnavailableError
 from .formulas import FORMULAS
 from .model_registry import MODELS, OFFLINE_MODEL
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 #: The ``argparse`` destinations of :func:`add_model_options`' flags.
-MODEL_OPTIONS = ("model", "weights", "prompt_learner", "formula", "max_side", "device", "batch_size")
+MODEL_OPTIONS = ("model", "weights", "prompt_learner", "formula", "max_side", "device", "backend", "precision",
+                 "batch_size")
 
 
 def at_least(minimum: int, why: str = "") -> Callable[[str], int]:
@@ -71,11 +72,30 @@ def models_help() -> str:
 
 
 def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = None, several: bool = False) -> None:
-    """Add ``--model``, ``--weights``, ``--prompt-learner``, ``--formula``, ``--max-side``, ``--device``
+    """Add :func:`add_weights_options`' flags, then ``--max-side``, ``--device``, ``--backend``, ``--precision``
     and ``--batch-size``.
 
     ``several``: ``--model`` may be repeated, and ``--weights-for NAME=PATH`` gives each model its file.
     """
+    add_weights_options(parser, several)
+    parser.add_argument("--max-side", type=at_least(MIN_SIDE, " (the model's smallest side)"), default=max_side,
+                        help=f"downscale so the longer side is at most this many pixels, at least {MIN_SIDE}; a strip too "
+                             f"thin for that is shrunk only until its shorter side is {MIN_SIDE} px, and refused if it "
+                             f"then has more than MAX_SIDE squared pixels (default: {max_side or 'native resolution'})")
+    parser.add_argument("--device", type=device_name, help="torch device, e.g. cpu or cuda:1 (default: cuda when present)")
+    parser.add_argument("--backend", choices=BACKENDS, default="torch",
+                        help="torch (default), or onnxruntime: the CPU only, 1.3x to 1.7x faster there; the model is "
+                             "exported to ONNX once and cached (needs pip install 'qualiclip-studio[onnx]')")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                        help="fp32 (default), or bf16: opt-in bfloat16 autocast of the torch backend's image tower; "
+                             "faster only on CPUs with bf16 instructions (AVX-512 BF16, AMX; several times slower "
+                             "without them), and the scores move (docs/onnx.md)")
+    parser.add_argument("--batch-size", type=at_least(1), default=8, help="images per forward pass (default: 8)")
+
+
+def add_weights_options(parser: argparse.ArgumentParser, several: bool = False) -> None:
+    """Add the flags that choose a model and its weights: ``--model``, ``--weights``, ``--prompt-learner``
+    and ``--formula`` (``several``: as in :func:`add_model_options`)."""
     if several:
         parser.add_argument("--model", choices=sorted(MODELS), action="append", metavar="MODEL",
                             help="a model to evaluate; repeat it to compare models (default: qualiclip). "
@@ -94,12 +114,6 @@ def add_model_options(parser: argparse.ArgumentParser, max_side: int | None = No
                         help="official: cosines x 100, fp16 autocast on CUDA; pyiqa: cosines x exp(CLIP "
                              "logit_scale) / 2 (about 50), float32, numbers comparable with pyiqa's "
                              "(default: the model's own: pyiqa for qualiclip+, else official)")
-    parser.add_argument("--max-side", type=at_least(MIN_SIDE, " (the model's smallest side)"), default=max_side,
-                        help=f"downscale so the longer side is at most this many pixels, at least {MIN_SIDE}; a strip too "
-                             f"thin for that is shrunk only until its shorter side is {MIN_SIDE} px, and refused if it "
-                             f"then has more than MAX_SIDE squared pixels (default: {max_side or 'native resolution'})")
-    parser.add_argument("--device", type=device_name, help="torch device, e.g. cpu or cuda:1 (default: cuda when present)")
-    parser.add_argument("--batch-size", type=at_least(1), default=8, help="images per forward pass (default: 8)")
 
 
 def model_options_of(args: argparse.Namespace, **changes: object) -> argparse.Namespace:
@@ -125,7 +139,8 @@ def model_from_options(args: argparse.Namespace) -> QualityScorer:
     from .loading import load_model  # torch: only when a command runs, never for --help
     with _offline_hint():
         return load_model(args.model, args.weights, device=args.device, max_side=args.max_side,
-                          prompt_learner=args.prompt_learner, formula=args.formula)
+                          prompt_learner=args.prompt_learner, formula=args.formula, backend=args.backend,
+                          precision=args.precision)
 
 
 def models_from_options(args: argparse.Namespace) -> dict[str, QualityScorer]:
@@ -143,7 +158,7 @@ def models_from_options(args: argparse.Namespace) -> dict[str, QualityScorer]:
         files[name] = path
     names = list(dict.fromkeys([*(args.model or []), *files])) or ["qualiclip"]
     options = dict(device=args.device, max_side=args.max_side, prompt_learner=args.prompt_learner,
-                   formula=args.formula)
+                   formula=args.formula, backend=args.backend, precision=args.precision)
     if args.weights is not None:
         if len(names) > 1 or files:
             raise ValueError("--weights goes with one model; give each model its file with --weights-for NAME=PATH")

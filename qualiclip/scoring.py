@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from .architecture import tokenizer
-from .constants import OFFICIAL_ARCH, OFFICIAL_LOGIT_SCALE
+from .constants import OFFICIAL_ARCH, OFFICIAL_LOGIT_SCALE, PRECISIONS
 from .errors import QualiCLIPError
 from .formula import interleave_pairs
 from .formulas import OFFICIAL_FORMULA, Formula
@@ -70,7 +70,8 @@ class QualityScorer:
     """A CLIP model plus prompt features that scores image quality QualiCLIP's way.
 
     Runs on CUDA with fp16 autocast (as the official code; float32 for a :class:`Formula` without
-    it, e.g. pyiqa's) or on CPU in float32; the image tower is kept in channels-last memory format,
+    it, e.g. pyiqa's) or on CPU in float32, or, opted into with ``precision="bf16"``, in bf16 autocast on
+    either; the image tower is kept in channels-last memory format,
     which is markedly faster on CPU with identical results. The network and the formula live in a
     :class:`QualityModule` (:meth:`as_module`); this class adds decoding, batching and no-grad
     inference around it. ``arch`` names the architecture config, whose tokenizer :meth:`encode_pairs` uses.
@@ -89,7 +90,10 @@ class QualityScorer:
         max_side: int | None = None,
         formula: Formula = OFFICIAL_FORMULA,
         arch: str = OFFICIAL_ARCH,
+        precision: str = "fp32",
     ) -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
         device = torch.device(device) if device is not None else default_device()
         self.module = QualityModule(clip, prompt_features, logit_scale).to(device)
         self.clip.visual.to(memory_format=torch.channels_last)
@@ -99,6 +103,7 @@ class QualityScorer:
         self.name = name
         self.weights_origin = weights_origin
         self.max_side = max_side
+        self.precision = precision
 
     @property
     def clip(self) -> open_clip.CLIP:
@@ -138,7 +143,8 @@ class QualityScorer:
     def description(self) -> str:
         """One line for logs and reports: name, weights file, device (and the formula unless official)."""
         formula = "" if self.formula == OFFICIAL_FORMULA else f", {self.formula.name} formula"
-        return f"{self.name} ({self.weights_origin}, {self.device.type}{formula})"
+        precision = "" if self.precision == "fp32" else f", {self.precision}"
+        return f"{self.name} ({self.weights_origin}, {self.device.type}{formula}{precision})"
 
     def as_module(self, *, normalised_input: bool = False) -> QualityModule:
         """The score as a differentiable ``nn.Module``, (B, 3, H, W) images -> (B,) scores, sharing this
@@ -154,7 +160,10 @@ class QualityScorer:
         return QualityModule(self.clip, self.prompt_features, self.logit_scale, normalised_input=True)
 
     def autocast(self) -> contextlib.AbstractContextManager:
-        """fp16 autocast on CUDA, as the official code (unless the formula runs in float32); a no-op on CPU."""
+        """fp16 autocast on CUDA, as the official code (unless the formula runs in float32); a no-op on CPU;
+        bf16 autocast on any device when the precision is "bf16"."""
+        if self.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         if self.device.type == "cuda" and self.formula.fp16_autocast:
             return torch.autocast("cuda", dtype=torch.float16)
         return contextlib.nullcontext()

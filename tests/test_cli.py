@@ -397,7 +397,7 @@ def test_multi_frame_files_get_a_notice_end_to_end(tiny_checkpoint: Path, folder
 
 
 # -- help: instant, plain, complete (issue 21 item 9, issue 22) --------------------------------------
-COMMANDS = ("score", "score-dataset", "train", "eval-synthetic", "eval")
+COMMANDS = ("score", "score-dataset", "train", "eval-synthetic", "eval", "export-onnx")
 
 
 def test_help_of_every_command_imports_no_torch(fresh_imports) -> None:

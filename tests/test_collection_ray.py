@@ -46,7 +46,7 @@ def collection(tmp_path_factory: pytest.TempPathFactory, photo: np.ndarray) -> P
 @pytest.fixture(scope="module")
 def options(tiny_checkpoint: Path) -> argparse.Namespace:
     return argparse.Namespace(model="qualiclip", weights=str(tiny_checkpoint), prompt_learner=None, formula=None,
-                              max_side=96, device=None,
+                              max_side=96, device=None, backend="torch", precision="fp32",
                               batch_size=BATCH)
 
 

@@ -25,7 +25,7 @@ EXAMPLE = EXAMPLES_DIR / "coffee.jpg"
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "qualiclip")
 #: Top-level modules only the extras bring (app, train, scale, test).
 EXTRAS_ONLY = ("gradio", "gradio_client", "pytorch_grad_cam", "pandas", "matplotlib", "skimage", "sklearn",
-               "ray", "pyarrow", "playwright", "pytest")
+               "ray", "pyarrow", "playwright", "pytest", "onnx", "onnxruntime")
 
 
 def _clean_env() -> dict[str, str]:
