@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import open_clip
 import torch
@@ -103,13 +103,7 @@ def load_model(
         logit_scale=chosen.multiplier(checkpoint.logit_scale, clip_log_scale),
         device=device, max_side=max_side, formula=chosen, arch=checkpoint.arch, precision=precision,
     )
-    scorer_class = QualityScorer
-    if backend == "onnxruntime":
-        from .onnx.backend import OnnxRuntimeScorer
-        from .onnx.export import weights_licence, weights_sha256
-
-        scorer_class = functools.partial(OnnxRuntimeScorer, weights_hash=weights_sha256(paths),
-                                         licence=weights_licence(model, explicit is None))
+    scorer_class = _scorer_class(backend, model, paths, named=explicit is None)
     n_prompts = prompt_count(len(PROMPT_PAIRS))
     pairs = tuple(prompt_pairs or spec.prompt_pairs)
     if learner_path is not None:
@@ -122,6 +116,17 @@ def load_model(
         return scorer_class(clip, checkpoint.prompt_features, **common)
     return scorer_class(clip, encode_prompts(clip, tokenizer(checkpoint.arch), pairs),
                         prompt_pairs=pairs, **common)
+
+
+def _scorer_class(backend: str, model: str, paths: list[Path], named: bool) -> Callable[..., QualityScorer]:
+    """What builds the scorer: :class:`QualityScorer` (torch), or for "onnxruntime" the ONNX Runtime scorer,
+    which keys its cached export by the weights' hash and states their licence (``named``: the model's own files)."""
+    if backend == "torch":
+        return QualityScorer
+    from .onnx.backend import OnnxRuntimeScorer
+    from .onnx.export import weights_licence, weights_sha256
+
+    return functools.partial(OnnxRuntimeScorer, weights_hash=weights_sha256(paths), licence=weights_licence(model, named))
 
 
 #: Old names kept for one release (see CHANGELOG.md): the command-line glue now lives beside the command line.

@@ -108,8 +108,9 @@ def test_the_readme_test_command_is_what_ci_runs_and_the_readme_is_short() -> No
     assert "pip install --quiet -r requirements-dev.txt" in ci and re.search(r"^python -m pytest -q\b", ci, re.M)
 
 
-#: A ``qualiclip.*`` dotted name in the text (a module, or a module's attribute).
-DOTTED = re.compile(r"\bqualiclip(?:\.[A-Za-z_]\w*)+")
+#: A ``qualiclip.*`` dotted name in the text (a module, or a module's attribute); not one in quotes, which is
+#: a string such as an ONNX file's metadata key ("qualiclip.weights_sha256").
+DOTTED = re.compile(r"(?<![\"'])\bqualiclip(?:\.[A-Za-z_]\w*)+")
 #: A repository path in the text: a tracked top-level folder, then more (``../`` from docs/ allowed).
 REPO_PATH = re.compile(r"(?<![\w./~$-])(?:\.\./)*((?:\.ci|qualiclip|tests|benchmarks|docs)/[\w./-]*[\w/])")
 #: Files the pages name as ``name.py`` etc. in backticks, without a folder.

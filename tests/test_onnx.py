@@ -18,7 +18,7 @@ from PIL import Image
 
 from qualiclip import ImageLoadError, QualityScorer, load_model
 from qualiclip.cli import main
-from qualiclip.defaults import ONNX_OPSET
+from qualiclip.constants import ONNX_OPSET
 from qualiclip.explain import explain
 from qualiclip.model_registry import BUNDLED_LICENCE, MODELS, OFFLINE_MODEL
 from qualiclip.onnx.backend import OnnxRuntimeScorer
