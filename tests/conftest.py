@@ -1,7 +1,8 @@
-"""Shared fixtures (a tiny random QualiCLIP checkpoint built offline, once per session) and how the
-tiers run: the fast tier (``-m "not slow"``) on every core through pytest-xdist, the full suite in one
-process. torch, open_clip and the app are imported inside the fixtures, so xdist's controller process,
-which runs no test, starts in a second instead of importing them too."""
+"""Shared fixtures (a tiny random QualiCLIP checkpoint built offline, once per session; one app server,
+one browser, one fresh interpreter for import checks) and how the tiers run: both on every core through
+pytest-xdist, the fast tier (``-m "not slow"``) test by test, the full suite file by file. torch, open_clip
+and the app are imported inside the fixtures, so xdist's controller process, which runs no test, starts
+in a second instead of importing them too."""
 from __future__ import annotations
 
 import functools
@@ -21,10 +22,26 @@ if TYPE_CHECKING:
     from tests.fresh_imports import FreshImports
 
 
+#: Fixtures started once per worker: the files that use them run on one worker, so they start once.
+SHARED_SERVERS = ("app_url", "app_client", "chromium")
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """Workers for pytest.ini's ``-n auto``: one per core for the fast tier; none (one process) for
-    anything else, since the slow tests' servers, Ray cluster and torchrun jobs each want the machine."""
-    return (os.cpu_count() or 1) if config.getoption("markexpr") == "not slow" else 0
+    """Workers for pytest.ini's ``-n auto``: one per core, for either tier."""
+    return os.cpu_count() or 1
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Outside the fast tier, each test file runs whole on one worker (pytest.ini's ``--dist loadgroup``):
+    its module fixtures (a Ray cluster, a zygote, a ZeroGPU simulation) start once, and the files that use
+    the app server or the browser share one worker, so those start once too. The fast tier is spread test
+    by test."""
+    if config.getoption("markexpr") == "not slow":
+        return
+    shared = {item.path for item in items if set(SHARED_SERVERS) & set(getattr(item, "fixturenames", ()))}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group("app-server-and-browser" if item.path in shared else item.path.name))
 
 
 def pytest_configure(config: pytest.Config) -> None:
