@@ -5,6 +5,7 @@ and the app are imported inside the fixtures, so xdist's controller process, whi
 in a second instead of importing them too."""
 from __future__ import annotations
 
+import ast
 import functools
 import os
 import signal
@@ -29,6 +30,19 @@ SHARED_SERVERS = ("app_url", "app_client", "chromium")
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """Workers for pytest.ini's ``-n auto``: one per core, for either tier."""
     return os.cpu_count() or 1
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In the fast tier, a test file marked slow as a whole (a module-level ``pytestmark`` naming
+    ``pytest.mark.slow``) is not even imported: every xdist worker would import its Ray, Playwright or
+    torch.distributed only to deselect all of it."""
+    if config.getoption("markexpr") != "not slow" or not collection_path.name.startswith("test_") \
+            or collection_path.suffix != ".py":
+        return None
+    for node in ast.parse(collection_path.read_text()).body:
+        if isinstance(node, ast.Assign) and [getattr(target, "id", "") for target in node.targets] == ["pytestmark"]:
+            return True if "pytest.mark.slow" in ast.unparse(node.value) else None
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)

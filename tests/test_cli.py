@@ -43,6 +43,7 @@ def _run(capfd: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
     return status, out, err
 
 
+@pytest.mark.slow  # the same command line end to end as the fast tier's other score tests, on more cases
 def test_score_folder_with_a_bad_file(folder: Path, tiny_checkpoint: Path, tmp_path: Path,
                                       capfd: pytest.CaptureFixture) -> None:
     out_csv = tmp_path / "scores.csv"
@@ -58,6 +59,7 @@ def test_score_folder_with_a_bad_file(folder: Path, tiny_checkpoint: Path, tmp_p
     assert len(rows[0]) == 2 + 7
 
 
+@pytest.mark.slow  # the same command line end to end as the fast tier's other score tests, on more cases
 def test_json_output_and_clean_exit(folder: Path, tiny_checkpoint: Path, capfd: pytest.CaptureFixture) -> None:
     (folder / "broken.jpg").unlink()
     status, out, err = _run(capfd, "score", str(folder / "a.png"), str(folder / "nested"), "--weights",
@@ -68,6 +70,7 @@ def test_json_output_and_clean_exit(folder: Path, tiny_checkpoint: Path, capfd: 
     assert all(0 <= r["score"] <= 1 and len(r["pair_probabilities"]) == 7 for r in records)
 
 
+@pytest.mark.slow  # the same command line end to end as the fast tier's other score tests, on more cases
 def test_missing_weights_fail_with_a_clear_message(folder: Path, tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
     status, _, err = _run(capfd, "score", str(folder / "a.png"), "--weights", str(tmp_path / "absent.pth"))
     assert status == 2
@@ -123,6 +126,7 @@ def test_checkpoint_problems_are_one_error_line_and_status_2(kind: str, bad_chec
     assert not (tmp_path / "run").exists() and not (tmp_path / "scores.csv").exists()
 
 
+@pytest.mark.slow  # the same command line end to end as the fast tier's other score tests, on more cases
 def test_a_hostile_checkpoint_is_one_line_on_stderr(bad_checkpoints: dict[str, Path], folder: Path,
                                                     capfd: pytest.CaptureFixture) -> None:
     status, _, err = _run(capfd, "score", str(folder / "a.png"), "--weights", str(bad_checkpoints["hf-hub-arch"]))
@@ -133,6 +137,7 @@ def test_a_hostile_checkpoint_is_one_line_on_stderr(bad_checkpoints: dict[str, P
 
 
 # -- outputs: CSV cells cannot be formulas, JSON is always JSON -----------------------------------
+@pytest.mark.slow  # the same command line end to end as the fast tier's other score tests, on more cases
 def test_score_csv_escapes_file_names_that_look_like_formulas(tiny_checkpoint: Path, tmp_path: Path,
                                                               photo: np.ndarray, capfd: pytest.CaptureFixture,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
