@@ -24,14 +24,15 @@ import json
 import os
 import runpy
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-from pathlib import Path
 import types
+from pathlib import Path
 
 #: Modules the zygote imports before it forks (what the documented commands spend their start-up on).
 PRELOAD = ("torch", "torchvision", "open_clip", "numpy", "PIL.Image", "matplotlib.pyplot", "scipy.stats",
@@ -178,9 +179,7 @@ class Zygote:
     def close(self) -> None:
         self.process.kill()
         self.process.wait()
-        for file in sorted(self.folder.rglob("*"), reverse=True):
-            file.rmdir() if file.is_dir() else file.unlink()
-        self.folder.rmdir()
+        shutil.rmtree(self.folder)
 
     def __enter__(self) -> "Zygote":
         return self

@@ -153,7 +153,7 @@ def test_every_repository_path_the_docs_name_exists() -> None:
     """Paths (``qualiclip/studio/layout.py``, ``benchmarks/results_file.publish``) and bare file names
     (`` `layout.py` ``) in README.md and docs/ name files or folders that git tracks."""
     tracked = _tracked()
-    folders = {str(Path(file).parent) for file in tracked} | {str(p) for f in tracked for p in Path(f).parents}
+    folders = {str(folder) for file in tracked for folder in Path(file).parents}
     basenames = {Path(file).name for file in tracked}
     missing = []
     for page in PAGES:
