@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.browser import needs_chromium
 
@@ -229,7 +230,8 @@ def test_two_photos_side_by_side(desktop, photos: dict[str, Path]) -> None:
 def test_phone_shows_the_score_without_scrolling(phone, photos: dict[str, Path]) -> None:
     page = phone
     for tab in ("Score", "Robustness", "Two photos", "Batch", "Compare", "Learn"):
-        assert page.get_by_role("tab", name=tab).is_visible(), tab  # no "..." menu hiding tabs
+        # Gradio lays the tab row out after the page shows: wait for it, then no "..." menu may hide a tab
+        expect(page.get_by_role("tab", name=tab)).to_be_visible(timeout=15_000)
     _upload(page, photos["photo"])
     _score(page)
     box = page.locator("#score-gauge .qc-score-value").bounding_box()
