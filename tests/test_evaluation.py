@@ -25,6 +25,7 @@ from qualiclip.evaluation import (
     srcc,
     summarize,
 )
+from qualiclip.evaluation.metrics import falls_monotonically
 from qualiclip.imaging import PreparedImage, prepare
 from qualiclip.scoring import ImageScore, QualityScorer
 from qualiclip.csv_files import read_rows
@@ -328,3 +329,9 @@ def test_mos_resume_finds_names_that_look_like_formulas(tiny_model, tmp_path) ->
     assert written == ["'=2+5.png", "'@SUM(1,2).png", table[2][0], table[3][0]], "each image scored once"
     assert sorted(rows) == sorted(name for name, _ in table)
     assert rows["=2+5.png"][1] == pytest.approx(first["=2+5.png"][1], abs=1e-6)
+
+
+def test_falls_monotonically() -> None:
+    assert falls_monotonically([0.9, 0.8, 0.8, 0.5])
+    assert falls_monotonically([0.9, 0.9005, 0.5])  # within tolerance
+    assert not falls_monotonically([0.9, 0.8, 0.85])

@@ -12,6 +12,7 @@ from PIL import Image
 from qualiclip.explain import NO_EVIDENCE, Heatmap, explain
 from qualiclip import MODELS, WeightsUnavailableError, load_model
 from qualiclip.degradations import DEGRADATIONS, GROUP_LABELS, GROUPS, apply_degradation
+from qualiclip.evaluation.metrics import falls_monotonically
 from qualiclip.imaging import MAX_PIXELS
 from qualiclip.model_registry import BUNDLED_DIR, ModelSpec
 from qualiclip.studio import EXAMPLES_DIR, model_slots, robustness
@@ -218,15 +219,9 @@ def test_sweep_every_type_flags_non_monotone_types(handlers: Callbacks, photo_pa
         assert axis.get_ylim() == (0, 1) and len(axis.lines) == len(names)
         assert len({line.get_color() for line in axis.lines}) == len(names)  # distinct colours within a panel
     for _, row in table.iterrows():
-        expected = robustness.falls_monotonically([row[f"L{level}"] for level in range(6)])
+        expected = falls_monotonically([row[f"L{level}"] for level in range(6)])
         assert row["monotone"] == expected
         assert (row["type"] in summary) == (not expected)
-
-
-def test_falls_monotonically() -> None:
-    assert robustness.falls_monotonically([0.9, 0.8, 0.8, 0.5])
-    assert robustness.falls_monotonically([0.9, 0.9005, 0.5])  # within tolerance
-    assert not robustness.falls_monotonically([0.9, 0.8, 0.85])
 
 
 def test_batch_keeps_going_past_bad_files(handlers: Callbacks, tmp_path: Path, photo_path: str) -> None:

@@ -13,6 +13,7 @@ from scipy import stats
 from qualiclip.explain import explain
 from qualiclip import MODELS, WeightsUnavailableError, load_model
 from qualiclip.degradations import DEGRADATIONS, apply_degradation
+from qualiclip.evaluation.metrics import falls_monotonically
 from qualiclip.tiny import make_random_checkpoint
 from qualiclip.studio import model_slots, robustness
 from qualiclip.studio.analysis import AnalysisCache
@@ -63,7 +64,7 @@ def test_sweep_overlays_every_available_model(tiny_studio: Studio, second_checkp
     for _, row in table.iterrows():
         expected = stats.spearmanr(range(6), row[LEVELS].astype(float).tolist()).statistic
         assert row["spearman"] == pytest.approx(expected, abs=5e-5, nan_ok=True)
-        assert row["monotone"] == robustness.falls_monotonically(row[LEVELS].tolist())
+        assert row["monotone"] == falls_monotonically(row[LEVELS].tolist())
     assert table.groupby("model")["L0"].nunique().tolist() == [1, 1]  # each model scores the original once
     assert table["spearman"].notna().any() and table["spearman"].nunique() > 2
     other = load_model(weights=second_checkpoint)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from qualiclip import QualityScorer
 from qualiclip.scoring import BatchScores
 from qualiclip.degradations import ALL_LEVELS, DEGRADATIONS, GROUP_LABELS, GROUPS, apply_degradation, degraded_series
-from qualiclip.evaluation.metrics import srcc
+from qualiclip.evaluation.metrics import falls_monotonically, srcc
 from qualiclip.imaging import to_chw
 
 from .analysis import Analysis
@@ -25,8 +25,6 @@ from .formatting import Column
 
 #: Seed of the stochastic distortions (noise, jitter...): preview, sweep and Learn plot agree.
 SEED = 0
-#: A score may rise by this much between levels (numerical noise) and still count as falling.
-MONOTONE_TOLERANCE = 1e-3
 LEVEL_COLUMNS = [f"L{level}" for level in ALL_LEVELS]
 #: Columns of a :func:`sweep` table: what a visitor compares first (type, model, Spearman, monotone), then the
 #: scores; with their widths on the page.
@@ -122,11 +120,6 @@ def preview(model: QualityScorer, analysis: Analysis, name: str, level: int) -> 
         return degraded, analysis.score, analysis.score
     scores, _, _ = model.score_batch(to_chw(degraded)[None])
     return degraded, analysis.score, float(scores[0])
-
-
-def falls_monotonically(scores: Sequence[float], tolerance: float = MONOTONE_TOLERANCE) -> bool:
-    """True when no level scores higher than the one before it (beyond ``tolerance``)."""
-    return all(later <= earlier + tolerance for earlier, later in zip(scores, scores[1:]))
 
 
 def sweep(models: Mapping[str, QualityScorer], image: np.ndarray, names: Iterable[str],
