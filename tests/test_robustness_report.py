@@ -137,7 +137,10 @@ def test_work_counts_forwards_and_megapixels(tmp_path) -> None:
     assert work.megapixels == pytest.approx(0.5 + 0.02, abs=1e-12)
     # 0.52 MP x 24 types x 3 models: 6 levels scored at 2 s/MP, 5 degraded at 1 s/MP
     assert work.seconds(2.0, 1.0) == pytest.approx(0.52 * 72 * (6 * 2.0 + 5 * 1.0), abs=1e-9)
-    work.check(864)
-    with pytest.raises(ValueError, match="2 photos x 24 types x 3 models x 6 levels = 864"):
-        work.check(863)
+    assert work.scored_megapixels == pytest.approx(0.52 * 24 * 3 * 6, abs=1e-9)  # 224.64 MP
+    work.check(max_photos=2, max_scored_megapixels=224.7)
+    with pytest.raises(ValueError, match=r"2 photos \(0.52 MP as scored\) x 24 types x 3 models x 6 levels = 224.6 MP"):
+        work.check(max_photos=2, max_scored_megapixels=224.6)
+    with pytest.raises(ValueError, match="2 photos given; at most 1"):
+        work.check(max_photos=1, max_scored_megapixels=1e9)
     assert ReportWork(1, 1, 1, 1.0).forwards == 6

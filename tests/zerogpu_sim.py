@@ -224,7 +224,9 @@ def compare_with_in_process(weights: str, photo: str, other_photo: str) -> dict:
              ("sweep_image", "sweep", (photo, "jpeg", False)),
              ("compare_models", "compare", (photo,)),
              ("batch_score", "batch", ([photo, other_photo],)),
-             ("compare_two_photos", "two_photos", (photo, other_photo))]
+             ("compare_two_photos", "two_photos", (photo, other_photo)),
+             ("robustness_report", "robustness_report", ([photo, other_photo], ["jpeg"], 0)),
+             ("training_step", "training_step", (photo, 1))]
     reference = Callbacks(studio)
     expected = [getattr(reference, name)(*args) for name, _, args in calls]
     main_model_calls = len([line for line in Path(os.environ[LOG_ENV]).read_text().splitlines()

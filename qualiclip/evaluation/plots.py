@@ -48,7 +48,7 @@ def level_curves_figure(records: Mapping[str, Sequence[LevelScore]]) -> Figure:
     types = list(dict.fromkeys(spread.distortion for table in spreads.values() for spread in table))
     columns = min(PANELS_PER_ROW, len(types))
     rows = math.ceil(len(types) / columns)
-    figure = Figure(figsize=(3.2 * columns, 2.6 * rows + 0.6), layout="constrained")
+    figure = Figure(figsize=(max(3.2 * columns, 5.0), max(2.6 * rows + 0.6, 3.8)), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False).ravel()
     for panel, kind in zip(axes, types):
@@ -63,7 +63,7 @@ def level_curves_figure(records: Mapping[str, Sequence[LevelScore]]) -> Figure:
     for panel in axes[len(types):]:
         panel.set_visible(False)
     figure.supxlabel("distortion level (0 = original)")
-    figure.supylabel("mean score (band: +-1 sd over images)")
+    figure.supylabel("mean score (+-1 sd over images)")
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside upper center", ncols=len(records))
     return figure

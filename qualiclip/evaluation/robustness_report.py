@@ -105,6 +105,11 @@ class ReportWork:
     levels: int = len(ALL_LEVELS)
 
     @property
+    def scored_megapixels(self) -> float:
+        """Megapixels through an image tower: the photos' megapixels x types x models x levels."""
+        return self.megapixels * self.types * self.models * self.levels
+
+    @property
     def forwards(self) -> int:
         """Images through an image tower: photos x types x models x levels."""
         return self.photos * self.types * self.models * self.levels
@@ -115,12 +120,16 @@ class ReportWork:
         degradations = self.megapixels * self.types * self.models * (self.levels - 1)
         return forwards * forward_s_per_mp + degradations * degrade_s_per_mp
 
-    def check(self, max_forwards: int) -> None:
-        """A clear ``ValueError`` when the report would run more than ``max_forwards`` forward passes."""
-        if self.forwards > max_forwards:
-            raise ValueError(f"{self.photos} photos x {self.types} types x {self.models} models x {self.levels} "
-                             f"levels = {self.forwards} scored images, more than the limit of {max_forwards}: "
-                             "choose fewer photos, types or models")
+    def check(self, max_photos: int, max_scored_megapixels: float) -> None:
+        """A clear ``ValueError`` when the report has more than ``max_photos`` photos or would score more than
+        ``max_scored_megapixels`` (:attr:`scored_megapixels`: what its time grows with)."""
+        if self.photos > max_photos:
+            raise ValueError(f"{self.photos} photos given; at most {max_photos} per report")
+        if self.scored_megapixels > max_scored_megapixels:
+            raise ValueError(f"{self.photos} photos ({self.megapixels:.2f} MP as scored) x {self.types} types x "
+                             f"{self.models} models x {self.levels} levels = {self.scored_megapixels:.1f} MP to "
+                             f"score, more than the limit of {max_scored_megapixels:g} MP: choose fewer photos, "
+                             "types or models")
 
 
 def report_types(types: Sequence[str] = ()) -> tuple[str, ...]:

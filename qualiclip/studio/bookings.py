@@ -19,8 +19,11 @@ from typing import Any, Sequence
 from PIL import Image
 
 from qualiclip.degradations import ALL_LEVELS, DEGRADATIONS
+from qualiclip.evaluation.robustness_report import report_work
+from qualiclip.training.live_demo import DEMO_CONFIG
 
 from .analysis import is_file
+from .live_training import DEFAULT_STEPS
 from .model_slots import Studio
 
 #: A cold worker: fork, CUDA context, the models' weights moved onto the GPU.
@@ -31,6 +34,8 @@ FORWARD_S_PER_MP = 0.5
 MAPS_FORWARDS = 3
 #: Degrading one level of one type per megapixel on the CPU (sweeps and Learn degrade in the GPU call).
 DEGRADE_S_PER_MP = 0.3
+#: A training step of the Learn tab costs about this many forwards of its crops (forward and backward).
+TRAIN_STEP_FORWARDS = 3
 QUICK_CAP_S, LONG_CAP_S, MIN_S = 20, 60, 5
 #: Megapixels assumed when an image's size cannot be read (the call will report the image as unusable).
 UNKNOWN_MP = 1.0
@@ -93,3 +98,20 @@ class Bookings:
     def batch(self, files: Sequence[str] | None, *_: Any, **__: Any) -> int:
         total = sum(self.megapixels(Path(f)) for f in files or ())
         return seconds(FORWARD_S_PER_MP * total, LONG_CAP_S)
+
+    def robustness_report(self, files: Sequence[str] | None, types: Sequence[str] | None = None, *_: Any,
+                          **__: Any) -> int:
+        """The report's work (:func:`~qualiclip.evaluation.robustness_report.report_work`) at the unit costs
+        above; within :data:`LONG_CAP_S` for any report its limits allow (a test checks)."""
+        try:
+            work = report_work([Path(f) for f in files or ()], list(types or ()), self.models, self.max_side)
+        except ValueError:  # unknown types: the call refuses them at once
+            return MIN_S
+        return seconds(work.seconds(FORWARD_S_PER_MP, DEGRADE_S_PER_MP), LONG_CAP_S)
+
+    def training_step(self, image: Any, steps: float = DEFAULT_STEPS, *_: Any, **__: Any) -> int:
+        """Degrading the crops once, measuring them twice, and per step a forward and a backward (about two
+        forwards) of every crop; within :data:`QUICK_CAP_S` up to the app's most steps (a test checks)."""
+        crops = 2 * DEMO_CONFIG.num_levels * DEMO_CONFIG.crop_size ** 2 / 1e6
+        work = crops * (DEGRADE_S_PER_MP + (2 + TRAIN_STEP_FORWARDS * max(0, int(steps))) * FORWARD_S_PER_MP)
+        return seconds(work, QUICK_CAP_S)

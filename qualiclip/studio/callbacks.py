@@ -20,11 +20,13 @@ import numpy as np
 import pandas as pd
 
 from qualiclip.degradations import ALL_LEVELS, DEGRADATIONS
+from qualiclip.evaluation.robustness_report import report_types, report_work, robustness_report
 from qualiclip.formula import NEGATIVE, POSITIVE, prompt_row
 from qualiclip.imaging import ImageInput, to_uint8_rgb
 from qualiclip.prompts import PromptPair
+from qualiclip.training.live_demo import train_steps
 
-from . import batch, custom_prompts, exports, robustness, two_photos
+from . import batch, custom_prompts, exports, live_training, photo_report, robustness, two_photos
 from .analysis import Analysis, AnalysisCache, analyse
 from .explanations import ALL_PAIRS, COMPARE_METHOD, Maps, caption, compute_maps, gallery_items
 from .inputs import load_input
@@ -346,3 +348,73 @@ class Callbacks:
         lines = table.melt(id_vars="level", value_vars=list(table.columns[1:3]), var_name="prompt",
                            value_name="cosine similarity").astype({"level": str})  # whole levels on the axis
         return lines, table
+
+    def robustness_report(self, files: Sequence[str] | None, types: Sequence[str] | None = None, seed: float = 0,
+                          progress: gr.Progress = gr.Progress()) -> tuple[Any, pd.DataFrame, str, str, str]:
+        """A robustness report over your photos: every available model, every chosen distortion type, levels 0-5.
+
+        The numbers are those of ``qualiclip eval-synthetic`` on the same photos (in this order), types
+        and seed: per model and type the mean Spearman of level and score over the photos, the fraction of
+        photos whose score falls monotonically and the pairwise ranking accuracy.
+
+        Args:
+            files: the photos (image files), at most 20; their order fixes the random draws.
+            types: distortion type ids (e.g. "gaussian_blur", "jpeg"); empty means every one of the 24 monotone types.
+            seed: seed of the random distortion parameters.
+
+        Returns:
+            The headline figure (mean score against level, +-1 sd band, one panel per type), the table, a
+            summary in words, and the table as CSV and the figure as PNG (file paths).
+        """
+        if not files:
+            raise gr.Error("Add one or more photos first.", title="No photos")
+        paths = [Path(f) for f in files]
+        try:
+            kinds = report_types(list(types or ()))
+        except ValueError as err:
+            raise gr.Error(str(err), title="Invalid choice") from err
+        slots = self._slots(progress)
+        models = {slot.model.name: slot.model for slot in slots if slot.model is not None}
+        try:
+            report_work(paths, kinds, len(models), self.model.max_side).check(photo_report.MAX_PHOTOS,
+                                                                              photo_report.MAX_SCORED_MEGAPIXELS)
+        except ValueError as err:
+            raise gr.Error(f"{err}.", title="Report too large") from err
+        with user_errors(*paths):
+            report = robustness_report(paths, models, kinds, int(seed), max_side=self.model.max_side,
+                                       on_progress=lambda done, text: progress(done, desc=text))
+        titles = {slot.model.name: slot.title for slot in slots if slot.model is not None}
+        summary = photo_report.summary(report, titles)
+        if missing := unavailable_line(slots, "Not in this report:"):
+            summary += f"\n\n{missing}"
+        figure, folder = report.figure(), exports.request_folder()
+        return (figure, photo_report.report_table(report, titles), summary,
+                str(report.write_csv(folder / "qualiclip_robustness_report.csv")),
+                str(exports.write_png(figure, "qualiclip_robustness_report.png", folder)))
+
+    def training_step(self, image: ImageInput | None, steps: float = live_training.DEFAULT_STEPS,
+                      progress: gr.Progress = gr.Progress()
+                      ) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame, pd.DataFrame, str, dict[str, Any]]:
+        """Watch QualiCLIP learn on your photo: a few training steps of the paper on a throw-away copy of the model.
+
+        Two overlapping crops of the photo are degraded at levels 1-5 by one drawn distortion; the copy's
+        image encoder takes ``steps`` optimisation steps of QualiCLIP's three losses on them. The served
+        model never changes.
+
+        Args:
+            image: the photo.
+            steps: optimisation steps, 0 to 20.
+
+        Returns:
+            The crops (crop A on top, levels left to right), the losses before and after, the mean prompt
+            similarity of each crop before and after, every loss at every step, a summary in words, and
+            {"before": {...}, "after": {...}} with the consistency, positive and negative ranking losses
+            and their weighted total.
+        """
+        steps = int(steps)  # within 0..APP_MAX_STEPS: the slider refuses other values
+        prepared = self._analysis(image).image
+        progress((0, steps), desc="Training", unit="steps")
+        demo = train_steps(self.model, prepared, steps, on_step=lambda step, _: progress((step, steps),
+                                                                                         desc="Training", unit="steps"))
+        return (demo.crops.grid(), live_training.losses_table(demo), live_training.similarity_table(demo),
+                live_training.history_frame(demo), live_training.summary(demo, steps), demo.losses)

@@ -80,6 +80,17 @@ def learn_markdown(model: QualityScorer, spec: ModelSpec | None) -> str:
             .replace("<scale>", scale).replace("<pair probability>", probability))
 
 
+#: The Learn tab's "watch it learn" section, above its controls.
+TRAINING_MARKDOWN = """## Watch it learn on your photo
+Press the button to run a few training steps of QualiCLIP on the image on the left: the two crops below are
+cut from it and degraded at levels 1-5 by one distortion, exactly as in training, and the image encoder of a
+**throw-away copy** of the model takes a few optimisation steps of the three losses above. The tables show
+each crop's similarity with the positive and the negative prompts (mean over the pairs) and the losses,
+before and after; the plot, every loss at every step. The model that scores your photos never changes.
+On a CPU Space with the official ResNet-50 a step takes seconds (the bundled model trains in about a second
+per step); on a GPU, a fraction of a second.
+"""
+
 _LEARN = """## How the score is computed
 The model loaded here: **<title>**.
 1. The image goes through <encoder> **at its own resolution** (QualiCLIP drops the fixed-size positional

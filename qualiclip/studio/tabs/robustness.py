@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from .. import photo_report as reports
 from .. import robustness
 from ..callbacks import ROBUSTNESS_TAB
 from . import DISPLAY_FORMAT, Page, TabParts, UploadPart, dataframe
@@ -32,6 +33,7 @@ def build(page: Page, tab: gr.Tab) -> TabParts:
                         trigger_mode="always_last", api_name="robustness", quiet_outputs=True)
     page.endpoints.wire(degradation.change, robustness.level_key, inputs=degradation, outputs=levels, queue=False)
     sweep_outputs = sweep(page, degradation)
+    photo_report(page)
     upload = UploadPart([degradation, level], preview_outputs, error_card=degraded_gauge)
     return TabParts(dict.fromkeys([*preview_outputs, *sweep_outputs]), upload)
 
@@ -51,3 +53,27 @@ def sweep(page: Page, degradation: gr.Dropdown) -> list:
                         inputs=[page.image, degradation, every_type], outputs=[plot, table, summary, csv, png],
                         api_name="sweep")
     return [summary, plot, table, csv, png]
+
+
+def photo_report(page: Page) -> None:
+    """The robustness report over the visitor's own photos (inputs of its own: the main image is not used), wired."""
+    with gr.Accordion("Robustness report over your photos", open=False, elem_id="report-section"):
+        gr.Markdown("Degrade each of your photos at levels 0-5 of every chosen type and score each with every "
+                    "model: does the score fall with the level? The numbers are those of `qualiclip eval-synthetic` "
+                    "on the same photos (in this order), types and seed.\n\n"
+                    + reports.limits_text(page.studio.primary.max_side))
+        files = gr.File(file_count="multiple", label="Your photos", type="filepath", elem_id="report-files")
+        with gr.Row():
+            types = gr.Dropdown(robustness.degradation_choices(), value=[], multiselect=True, min_width=240,
+                                label="Distortion types (none chosen: all 24)", elem_id="report-types")
+            seed = gr.Number(0, precision=0, label="Seed", min_width=100)
+        button = gr.Button("Build the report", variant="primary")
+        summary = gr.Markdown(elem_id="report-summary")
+        plot = gr.Plot(label="Mean score vs level, +-1 sd over the photos (one panel per type)", elem_id="report-plot")
+        table = dataframe(reports.REPORT_TABLE, label="Per model and type", interactive=False, elem_id="report-table")
+        with gr.Row():
+            csv = gr.DownloadButton("Download report (CSV)", size="sm")
+            png = gr.DownloadButton("Download figure (PNG)", size="sm")
+    page.endpoints.wire(button.click, page.handlers.robustness_report, page.bookings.robustness_report,
+                        inputs=[files, types, seed], outputs=[plot, table, summary, csv, png],
+                        api_name="robustness_report")
