@@ -73,6 +73,25 @@ def test_interactive_bookings_fit_30_s_after_zero_gpus_factor(tiny_studio: Studi
     assert bookings.batch([small]) < bookings.batch([big] * 20) < LONG_CAP_S
 
 
+def test_report_and_training_bookings_fit_their_caps_at_the_apps_limits(tiny_studio: Studio, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from qualiclip.evaluation.robustness_report import ReportWork
+    from qualiclip.studio.bookings import DEGRADE_S_PER_MP, FORWARD_S_PER_MP, QUICK_CAP_S, seconds
+    from qualiclip.studio.live_training import APP_MAX_STEPS
+    from qualiclip.studio.photo_report import MAX_SCORED_MEGAPIXELS
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (768, 512)).save(photo)  # 0.393 MP: 24 types x 6 levels = 56.6 MP, within the 60 MP limit
+    bookings = Bookings(tiny_studio)
+    one_type, all_types = bookings.robustness_report([photo], ["jpeg"]), bookings.robustness_report([photo], [])
+    assert MIN_S <= one_type < all_types < LONG_CAP_S  # grows with the work, not clipped by the cap
+    at_limit = ReportWork(photos=1, types=24, models=1, megapixels=MAX_SCORED_MEGAPIXELS / (24 * 6))
+    assert seconds(at_limit.seconds(FORWARD_S_PER_MP, DEGRADE_S_PER_MP), cap=10_000) <= LONG_CAP_S  # unclipped
+    assert bookings.robustness_report([photo], ["no_such_type"]) == MIN_S  # refused at once by the call
+    assert bookings.training_step(photo, 1) < bookings.training_step(photo, APP_MAX_STEPS) <= QUICK_CAP_S
+
+
 @pytest.mark.slow  # the fresh interpreter of tests/fresh_imports.py imports torch and gradio here
 def test_start_up_imports_nothing_only_lazy_tabs_need(fresh_imports) -> None:
     """Building the app must not import what the heatmaps alone need (pytorch-grad-cam)."""
