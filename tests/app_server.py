@@ -20,9 +20,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(studio: Studio) -> Iterator[str]:
-    """Build a fresh demo on ``studio``, serve it from a background thread and yield its URL; closed on exit."""
-    demo = build_demo(studio)
+def running_app(studio: Studio, example_results: bool = False) -> Iterator[str]:
+    """Build a fresh demo on ``studio`` (``example_results``: as ``app.py`` does), serve it from a background
+    thread and yield its URL; closed on exit."""
+    demo = build_demo(studio, example_results=example_results)
     launch(demo, server_name=HOST, server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         yield demo.local_url

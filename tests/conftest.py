@@ -234,3 +234,13 @@ def make_collection(folder: Path, photo: np.ndarray, count: int = 54) -> tuple[l
         (folder / name).write_bytes(content)
     Image.fromarray(photo[:20, :20]).save(folder / "too-small.png")
     return usable, [folder / name for name in [*unusable, "too-small.png"]]
+
+
+@pytest.fixture
+def count_forwards(tiny_studio: Studio, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Batch sizes of every image-tower trunk pass (every forward starts with one) of the tiny studio's
+    primary model, also the served app's (it runs in a thread of this process)."""
+    model, calls = tiny_studio.primary, []
+    original = model.trunk
+    monkeypatch.setattr(model, "trunk", lambda batch: calls.append(len(batch)) or original(batch))
+    return calls

@@ -1,8 +1,10 @@
-"""The reviewer's robustness report and the teacher's "train N steps", through the served app: over its API
-(numbers against ``qualiclip eval-synthetic`` and the library) and in a real browser at 1280 and 390 px."""
+"""The reviewer's robustness report, the teacher's "train N steps" and the examples' results computed ahead,
+through the served app: over its API (numbers against ``qualiclip eval-synthetic`` and the library) and in a
+real browser at 1280 and 390 px."""
 from __future__ import annotations
 
 import csv
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -13,7 +15,9 @@ from PIL import Image
 
 from qualiclip.cli import main
 from qualiclip.evaluation.level_scores import read_level_scores
+from qualiclip.studio import page_text
 from qualiclip.studio.main_image import EXAMPLES
+from tests.app_server import running_app
 from tests.browser import needs_chromium
 from tests.test_app_visitor import ARTIFACTS, DESKTOP, PHONE, _open
 
@@ -134,3 +138,27 @@ def test_report_and_training_in_a_browser(chromium, app_url: str, folder: Path, 
         page.screenshot(path=str(ARTIFACTS / f"learn_training_{viewport['width']}.png"), full_page=True)
     finally:
         page.close()
+
+
+@needs_chromium
+def test_a_first_click_on_an_example_needs_no_model_call(chromium, served_studio, count_forwards: list[int]) -> None:
+    with running_app(served_studio, example_results=True) as url:
+        started = time.monotonic()
+        while len(count_forwards) < len(EXAMPLES) and time.monotonic() - started < 120:  # one trunk pass each
+            time.sleep(0.1)
+        time.sleep(2)  # the last example's heatmaps (a pool-only backward, no trunk pass)
+        page = _open(chromium, url, DESKTOP)
+        try:
+            before = len(count_forwards)
+            page.get_by_text(page_text.example_label(EXAMPLES[0], False), exact=True).click()
+            gauge = page.locator("#score-gauge .qc-gauge")
+            gauge.wait_for()
+            page.locator("#good-caption", has_text="Towards good").wait_for()
+            shown = float(gauge.get_attribute("data-score"))
+        finally:
+            page.close()
+        # the first example is out of the analysis cache by now (4 records, 6 examples): without its kept
+        # results the click would run its trunk again
+        assert before == len(EXAMPLES) and len(count_forwards) == before
+    [expected] = served_studio.primary.score([EXAMPLES[0]])
+    assert abs(shown - expected.score) <= 5e-5

@@ -17,6 +17,7 @@ from qualiclip.imaging import MAX_PIXELS
 from qualiclip.model_registry import BUNDLED_DIR, ModelSpec
 from qualiclip.studio import EXAMPLES_DIR, model_slots, robustness
 from qualiclip.studio.analysis import AnalysisCache
+from qualiclip.studio.main_image import EXAMPLES
 from qualiclip.studio.callbacks import Callbacks
 from qualiclip.studio.page_text import learn_markdown
 from qualiclip.studio.explanations import ALL_PAIRS, caption
@@ -39,15 +40,6 @@ def photo_path(tmp_path_factory: pytest.TempPathFactory, photo: np.ndarray) -> s
     path = tmp_path_factory.mktemp("photos") / "astronaut.png"
     Image.fromarray(photo[::2, ::2]).save(path)  # 64x64: fast on the tiny model
     return str(path)
-
-
-@pytest.fixture
-def count_forwards(tiny_studio: Studio, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Batch sizes of every image-tower trunk pass (every forward starts with one) of the primary model."""
-    model, calls = tiny_studio.primary, []
-    original = model.trunk
-    monkeypatch.setattr(model, "trunk", lambda batch: calls.append(len(batch)) or original(batch))
-    return calls
 
 
 def test_score_image_matches_the_library(handlers: Callbacks, tiny_studio: Studio, photo_path: str) -> None:
@@ -428,3 +420,22 @@ def test_two_photos_verdict_states_the_difference() -> None:
 
     assert verdict(0.59, 0.712).startswith("**Photo B looks better to this model**: 0.712 vs 0.590, 0.122 higher")
     assert verdict(0.3001, 0.3003).startswith("**Both photos score the same**")
+
+
+def test_example_results_are_the_calls_own_and_need_no_model_call(tiny_studio: Studio, count_forwards: list[int],
+                                                                  tmp_path: Path, caplog) -> None:
+    from tests.zerogpu_sim import same
+
+    handlers, settings = Callbacks(tiny_studio), ("gradcam", -1, 0.5, "gaussian_blur", 3, "Score")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    handlers.examples.compute(handlers.analyse_upload, [EXAMPLES[0], str(broken)], settings)
+    assert handlers.examples.ready.is_set() and "broken.jpg could not be computed ahead" in caplog.text
+    copy = tmp_path / "served_copy.jpg"  # Gradio serves an example from a copy of its own
+    copy.write_bytes(Path(EXAMPLES[0]).read_bytes())
+    count_forwards.clear()
+    kept = handlers.analyse_upload(str(copy), *settings)
+    assert count_forwards == []  # no model call
+    assert same(kept, Callbacks(tiny_studio).analyse_upload(str(copy), *settings))  # what the call computes
+    assert count_forwards == [1]
+    assert handlers.examples.get(str(copy), ("gradcam", -1, 0.3, "gaussian_blur", 3, "Score")) is None

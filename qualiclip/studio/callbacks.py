@@ -28,6 +28,7 @@ from qualiclip.training.live_demo import train_steps
 
 from . import batch, custom_prompts, exports, live_training, photo_report, robustness, two_photos
 from .analysis import Analysis, AnalysisCache, analyse
+from .example_results import ExampleResults
 from .explanations import ALL_PAIRS, COMPARE_METHOD, Maps, caption, compute_maps, gallery_items
 from .inputs import load_input
 from .model_slots import ModelSlot, Studio
@@ -93,6 +94,8 @@ class Callbacks:
         self.analyses = AnalysisCache(self.model)
         #: What the quiet endpoints refused, by upload (see :meth:`input_error`).
         self.refusals = RecentErrors()
+        #: The example photos' upload results, when computed ahead (:mod:`.example_results`).
+        self.examples = ExampleResults()
 
     def _analysis(self, image: ImageInput | None) -> Analysis:
         """The primary model's analysis of ``image``: decoded, trunk run and scored once per content."""
@@ -197,6 +200,8 @@ class Callbacks:
         :meth:`score_image` outputs, the :meth:`explain_image` outputs, then the :meth:`robustness_preview`
         outputs if the Robustness tab is the one shown, else no change to them."""
         preview_shown = shown_tab == ROBUSTNESS_TAB
+        if (kept := self.examples.get(image, (method, pair, opacity, degradation, level, shown_tab))) is not None:
+            return kept
         if image is None:
             return (*self.score_image(None), *self.explain_image(None, method, pair, opacity),
                     *(self.robustness_preview(None, degradation, level) if preview_shown else (gr.skip(),) * 3))

@@ -16,7 +16,7 @@ from .callbacks import SCORE_TAB, Callbacks
 from .endpoints import Endpoints
 from .gpu import on_zero_gpu
 from .inputs import MAX_UPLOAD_MB
-from .main_image import main_column, wire_main_image
+from .main_image import main_column, start_example_results, wire_main_image
 from .model_slots import Studio
 from .tabs import Page, build_tabs
 
@@ -49,9 +49,11 @@ CSS = """
 """
 
 
-def build_demo(studio: Studio) -> gr.Blocks:
+def build_demo(studio: Studio, example_results: bool = False) -> gr.Blocks:
     """The whole app for ``studio``'s models: the main image column, every tab of :mod:`qualiclip.studio.tabs`
-    (each wiring its own events), the upload event they share, and the queue configured."""
+    (each wiring its own events), the upload event they share, and the queue configured. With
+    ``example_results``, the examples' results are computed in the background from now on
+    (:func:`~qualiclip.studio.main_image.start_example_results`)."""
     handlers = Callbacks(studio)
     with gr.Blocks(title="QualiCLIP Studio", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(page_text.HEADER)
@@ -63,6 +65,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                             shown_tab=gr.State(SCORE_TAB))
                 tabs, parts = build_tabs(page)
         wire_main_image(page, column, tabs, parts)
+    if example_results:
+        start_example_results(page, parts)
     if on_zero_gpu():
         demo.queue(max_size=ZERO_GPU_QUEUE_SIZE)
     return demo

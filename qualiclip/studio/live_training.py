@@ -41,7 +41,7 @@ def similarity_table(demo: TrainingDemo) -> pd.DataFrame:
 
 
 def history_frame(demo: TrainingDemo) -> pd.DataFrame:
-    """Every loss at every step (step 0 = before the first update, the last = after the last), long format for a line plot."""
+    """Every loss at every step (0: before the first update; the last: after the last one), long format for a plot."""
     steps = [*demo.history, demo.losses["after"]]
     return pd.DataFrame([{"step": step, "loss": LOSS_NAMES[name], "value": losses[name]}
                          for step, losses in enumerate(steps) for name in LOSS_NAMES])

@@ -15,7 +15,13 @@ from .layout import build_demo, launch
 from .model_slots import WEIGHTS_ENV, load_studio
 
 
+#: Set to 0 to skip computing the example photos' results in the background after start-up.
+EXAMPLE_RESULTS_ENV = "QUALICLIP_STUDIO_EXAMPLE_RESULTS"
+
+
 def main() -> None:
-    """Load the models, build the UI and serve it on http://127.0.0.1:7860 until stopped."""
+    """Load the models, build the UI (the examples' results computed meanwhile, unless
+    ``$QUALICLIP_STUDIO_EXAMPLE_RESULTS=0``) and serve it on http://127.0.0.1:7860 until stopped."""
     tune_for_serving()
-    launch(build_demo(load_studio(os.environ.get(WEIGHTS_ENV))))
+    example_results = os.environ.get(EXAMPLE_RESULTS_ENV, "1") != "0"
+    launch(build_demo(load_studio(os.environ.get(WEIGHTS_ENV)), example_results=example_results))
