@@ -105,7 +105,8 @@ def test_space_front_matter_builds_with_the_pinned_gradio() -> None:
     assert meta["sdk"] == "gradio" and (ROOT / meta["app_file"]).is_file()
     pins = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
     gradio_pins = [pin for pin in pins if pin.startswith("gradio")]
-    assert gradio_pins == [f"gradio=={meta['sdk_version']}"], gradio_pins  # a Space installs that exact Gradio
+    # a Space installs that exact Gradio, with the `mcp` package its MCP server needs
+    assert gradio_pins == [f"gradio[mcp]=={meta['sdk_version']}"], gradio_pins
     assert gradio.__version__ == meta["sdk_version"]
     major, minor = (int(part) for part in str(meta["python_version"]).split("."))
     assert (major, minor) >= (3, 10)
