@@ -192,7 +192,8 @@ class Callbacks:
         Returns:
             the "towards good" overlay (image),
             the "towards bad" overlay (image),
-            the caption of each (Markdown; "no evidence for this prompt" when a map is empty).
+            the caption of the "towards good" map (Markdown; "no evidence for this prompt" when the map is empty),
+            the caption of the "towards bad" map (the same).
         """
         return self.explain_image(image, method, pair, opacity)[:4]
 
