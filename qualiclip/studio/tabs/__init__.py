@@ -112,8 +112,8 @@ def index_dropdown(choices: Sequence[tuple[str, int]], **options: Any) -> gr.Dro
 
 
 def before_after(label: str, elem_id: str) -> gr.ImageSlider:
-    """An output showing two pictures in one frame, split by a handle the visitor drags (or moves with the
-    arrow keys) to compare them: the handler returns a (before, after) pair (``callbacks.SliderPair``)."""
+    """An output showing two pictures in one frame, split by a handle the visitor drags to compare them: the
+    handler returns a (before, after) pair (``callbacks.SliderPair``)."""
     return gr.ImageSlider(label=label, interactive=False, format=DISPLAY_FORMAT, elem_id=elem_id)
 
 
