@@ -6,6 +6,7 @@ import ast
 import asyncio
 import base64
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +90,10 @@ async def _session_calls(url: str, calls: list[tuple[str, dict[str, Any]]]) -> t
 def test_mcp_client_lists_the_tools_and_scores_like_the_library(app_url: str, app_client, served_studio: Studio,
                                                                 tiny_model: QualityScorer, tmp_path: Path) -> None:
     image_url, png = _png_data_url(EXAMPLES_DIR / "coffee.jpg")
-    tools, (score, robustness) = asyncio.run(_session_calls(app_url, [
-        ("score", {"image": image_url}),
-        ("robustness", {"image": image_url, "degradation": "gaussian_blur", "level": 5})]))
+    calls = _session_calls(app_url, [("score", {"image": image_url}),
+                                     ("robustness", {"image": image_url, "degradation": "gaussian_blur", "level": 5})])
+    with ThreadPoolExecutor(1) as thread:  # an event loop of its own: Playwright's sync API may run one here
+        tools, (score, robustness) = thread.submit(asyncio.run, calls).result()
     named = app_client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert {tool.name for tool in tools} == {name.lstrip("/") for name in named} >= EXPECTED_TOOLS
     for tool in tools:
