@@ -74,16 +74,16 @@ async def _session_calls(url: str, calls: list[tuple[str, dict[str, Any]]]) -> t
     from mcp import ClientSession
     from mcp.client.streamable_http import streamable_http_client
 
-    async with streamable_http_client(url.rstrip("/") + "/gradio_api/mcp/") as (read, write, _):
-        async with ClientSession(read, write) as session:
-            await session.initialize()
-            tools = (await session.list_tools()).tools
-            results = []
-            for name, arguments in calls:
-                result = await session.call_tool(name, arguments)
-                assert not result.isError, (name, result.content)
-                results.append([content.text for content in result.content if content.type == "text"])
-            return tools, results
+    async with streamable_http_client(url.rstrip("/") + "/gradio_api/mcp/") as (read, write, _), \
+            ClientSession(read, write) as session:
+        await session.initialize()
+        tools = (await session.list_tools()).tools
+        results = []
+        for name, arguments in calls:
+            result = await session.call_tool(name, arguments)
+            assert not result.isError, (name, result.content)
+            results.append([content.text for content in result.content if content.type == "text"])
+        return tools, results
 
 
 @pytest.mark.slow  # the session's app server (tests/conftest.py), launched as `python app.py` is: MCP on

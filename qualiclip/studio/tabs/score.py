@@ -13,7 +13,15 @@ from .. import custom_prompts
 from ..callbacks import SCORE_TAB
 from ..explanations import ALL_PAIRS, METHOD_CHOICES, colour_scale_html
 from ..formatting import SCORING_HTML, pair_chart_label
-from . import DISPLAY_FORMAT, SESSION_STATE_TTL_S, Page, TabParts, UploadPart, index_dropdown, raw_result
+from . import (
+    DISPLAY_FORMAT,
+    SESSION_STATE_TTL_S,
+    Page,
+    TabParts,
+    UploadPart,
+    index_dropdown,
+    raw_result,
+)
 
 LABEL = SCORE_TAB
 
