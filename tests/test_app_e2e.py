@@ -90,14 +90,25 @@ def test_compare_gives_each_models_heatmaps(client: Client, photo_file: str) -> 
 def test_two_photos(client: Client, photo_file: str, tmp_path: Path) -> None:
     blurred = tmp_path / "blurred.png"
     Image.open(photo_file).reduce(4).resize(Image.open(photo_file).size).save(blurred)
-    gauge_a, gauge_b, verdict, gallery = client.predict(handle_file(photo_file), handle_file(str(blurred)),
-                                                        api_name="/two_photos")
+    gauge_a, gauge_b, verdict, gallery, (first, second), result = client.predict(
+        handle_file(photo_file), handle_file(str(blurred)), api_name="/two_photos")
     scores = [client.predict(handle_file(path), api_name="/score")[2]["score"] for path in (photo_file, str(blurred))]
     assert f'data-score="{scores[0]:.4f}"' in gauge_a and f'data-score="{scores[1]:.4f}"' in gauge_b
     if round(scores[0] - scores[1], 3):
         better = "Photo A" if scores[0] > scores[1] else "Photo B"
         assert verdict.startswith(f"**{better} looks better") and f"{abs(scores[0] - scores[1]):.3f} higher" in verdict
     assert [item["caption"].split(": towards ")[0] for item in gallery] == ["Photo A"] * 2 + ["Photo B"] * 2
+    assert [Image.open(path).size for path in (first, second)] == [Image.open(photo_file).size] * 2  # the slider
+    assert [result[photo]["score"] for photo in ("photo_a", "photo_b")] == pytest.approx(scores, abs=1e-6)
+
+
+def test_robustness(client: Client, photo_file: str) -> None:
+    (before, after), original, degraded, result = client.predict(handle_file(photo_file), "jpeg", 4,
+                                                                 api_name="/robustness")
+    score = client.predict(handle_file(photo_file), api_name="/score")[2]["score"]
+    assert result["original"]["score"] == pytest.approx(score, abs=1e-6) and result["level_text"] in degraded
+    assert f'data-score="{result["degraded"]["score"]:.4f}"' in degraded and f'data-score="{score:.4f}"' in original
+    assert Image.open(before).size == Image.open(after).size == Image.open(photo_file).size
 
 
 def test_custom_pairs(client: Client, photo_file: str) -> None:

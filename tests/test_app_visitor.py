@@ -1,12 +1,13 @@
 """What a first-time visitor meets, in a real browser (Debian's Chromium via Playwright) at 1280 and 390 px.
 
 One test per item that was broken (stale sweep plot, stale result after an error, opacity ignoring
-the keyboard, batch sorting), plus the phone layout and the two-photos tab. Screenshots go to
+the keyboard, batch sorting), plus the phone layout, the two-photos tab and the before/after sliders. Screenshots go to
 ``artifacts/`` for a person to look at.
 """
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +125,7 @@ def test_an_error_replaces_the_previous_result_once(desktop, photos: dict[str, P
     assert _visible_toasts(page) == 0  # opening another tab does not say it again
     assert page.locator("#original-gauge .qc-gauge").count() == 0
     assert page.locator("#degraded-gauge .qc-error").is_visible()  # no "Error" pill covers it
-    assert page.locator(":is(#degraded-gauge, #degraded-image) .error:visible").count() == 0
+    assert page.locator(":is(#degraded-gauge, #degraded-slider) .error:visible").count() == 0
     page.screenshot(path=str(ARTIFACTS / "visitor_error.png"), full_page=True)
     page.get_by_role("tab", name="Score").click()
     _upload(page, photos["photo"])  # a good image afterwards: the error goes, the score comes back
@@ -245,3 +246,94 @@ def test_phone_shows_the_score_without_scrolling(phone, photos: dict[str, Path])
         .map(e => e.innerText)""")
     assert clipped == []
     page.screenshot(path=str(ARTIFACTS / "visitor_phone_robustness.png"), full_page=True)
+
+
+def _slider_pictures(page, slider_id: str) -> list[np.ndarray]:
+    """The two pictures a before/after slider shows (before, after), as served to the page."""
+    pictures = page.locator(f"#{slider_id} img[data-testid=imageslider-image]")
+    pictures.nth(1).wait_for()
+    sources = pictures.evaluate_all("images => images.map(image => image.src)")
+    return [np.asarray(Image.open(io.BytesIO(page.request.get(src).body())).convert("RGB"), np.int16)
+            for src in sources]
+
+
+def _split(page, slider_id: str) -> float:
+    """Where the slider splits its pictures, in % of the width: the after picture is clipped left of it."""
+    clip = page.locator(f"#{slider_id} img[data-testid=imageslider-image]").nth(1).evaluate(
+        "image => getComputedStyle(image).clipPath")
+    return float(re.fullmatch(r"inset\(0px 0px 0px ([\d.]+)%\)", clip).group(1))
+
+
+def _drag_split(page, slider_id: str, fraction: float) -> float:
+    """Drag the slider's handle with the mouse to ``fraction`` of the picture's width; return the split (% of the
+    frame's width) it should then show. The picture is drawn centred in the frame (object-fit: contain), and
+    the handle moves only across the picture."""
+    handle = page.locator(f"#{slider_id} [data-testid=slider]")
+    handle.scroll_into_view_if_needed()
+    grip = handle.bounding_box()
+    frame = page.locator(f"#{slider_id} img[data-testid=imageslider-image]").nth(1).evaluate("""image => {
+        const box = image.getBoundingClientRect();
+        const scale = Math.min(box.width / image.naturalWidth, box.height / image.naturalHeight);
+        return {x: box.x, width: box.width, drawn: image.naturalWidth * scale};
+    }""")
+    x = frame["x"] + (frame["width"] - frame["drawn"]) / 2 + frame["drawn"] * fraction
+    y = grip["y"] + grip["height"] / 2
+    page.mouse.move(grip["x"] + grip["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    return 100 * (x - frame["x"]) / frame["width"]
+
+
+def _assert_inside_the_page(page, slider_id: str, viewport: dict[str, int]) -> None:
+    box = page.locator(f"#{slider_id}").bounding_box()
+    assert box["width"] > 0.7 * min(viewport["width"], 600) and box["height"] > 150, box  # a real picture
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box  # nothing cut off at the side
+
+
+#: Mean absolute difference (8-bit steps) of a picture and its JPEG sent for display, at most (measured: 6.8).
+JPEG_STEPS = 10
+
+
+def _difference(one: np.ndarray, other: np.ndarray) -> float:
+    """Mean absolute difference of two pictures, in 8-bit steps."""
+    return float(np.abs(one - other).mean())
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_robustness_shows_original_and_degraded_in_one_slider(request, screen: str, photos: dict[str, Path]) -> None:
+    page, viewport = request.getfixturevalue(screen), DESKTOP if screen == "desktop" else PHONE
+    _upload(page, photos["photo"])
+    _score(page)
+    page.get_by_role("tab", name="Robustness").click()
+    page.locator("#level-slider input[type=range]").fill("5")
+    page.locator("#degraded-gauge .qc-caption", has_text="level 5").wait_for()
+    before, after = _slider_pictures(page, "degraded-slider")
+    original = np.asarray(Image.open(photos["photo"]).convert("RGB"), np.int16)
+    assert before.shape == after.shape == original.shape
+    # the original (sent as JPEG: within a few 8-bit steps on this small, detailed photo), then the blurred one
+    assert _difference(before, original) < JPEG_STEPS < _difference(after, original)
+    assert _split(page, "degraded-slider") == pytest.approx(50, abs=0.5)
+    _assert_inside_the_page(page, "degraded-slider", viewport)
+    expected = _drag_split(page, "degraded-slider", 0.25)
+    assert _split(page, "degraded-slider") == pytest.approx(expected, abs=1) and expected < 45  # more degraded shown
+    page.locator("#degraded-slider").screenshot(path=str(ARTIFACTS / f"visitor_robustness_slider_{viewport['width']}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"visitor_robustness_{viewport['width']}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_two_photos_in_one_slider(request, screen: str, photos: dict[str, Path]) -> None:
+    page, viewport = request.getfixturevalue(screen), DESKTOP if screen == "desktop" else PHONE
+    page.get_by_role("tab", name="Two photos").click()
+    _upload(page, photos["photo"], "#photo-a")
+    _upload(page, photos["blurred"], "#photo-b")
+    page.locator("#two-verdict", has_text="looks better").or_(
+        page.locator("#two-verdict", has_text="score the same")).wait_for()
+    first, second = _slider_pictures(page, "two-slider")
+    photo_a, photo_b = (np.asarray(Image.open(photos[name]).convert("RGB"), np.int16) for name in ("photo", "blurred"))
+    assert _difference(first, photo_a) < JPEG_STEPS < _difference(first, photo_b)  # A, then B
+    assert _difference(second, photo_b) < JPEG_STEPS < _difference(second, photo_a)
+    _assert_inside_the_page(page, "two-slider", viewport)
+    expected = _drag_split(page, "two-slider", 0.75)
+    assert _split(page, "two-slider") == pytest.approx(expected, abs=1) and expected > 55  # more of photo A shown
+    page.locator("#two-slider").screenshot(path=str(ARTIFACTS / f"visitor_two_photos_slider_{viewport['width']}.png"))

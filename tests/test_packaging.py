@@ -159,7 +159,7 @@ def test_requirements_files_agree_with_pyproject() -> None:
     pinned = [*(ROOT / "requirements.txt").read_text().splitlines(),
               *(ROOT / "requirements-dev.txt").read_text().splitlines()]
     assert _requirement_names(pinned) <= _requirement_names(declared), _requirement_names(pinned) - _requirement_names(declared)
-    gradio = [r for r in declared if r.startswith("gradio==")]
+    gradio = [r.split("#")[0].strip() for r in declared if r.startswith(("gradio==", "gradio["))]
     assert gradio and all(pin in (ROOT / "requirements.txt").read_text() for pin in gradio)
     for target in project["scripts"].values():
         module, _, function = target.partition(":")

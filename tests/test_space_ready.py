@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import types
 from pathlib import Path
@@ -34,9 +35,12 @@ def test_every_model_callback_is_one_gpu_call_booking_from_its_work(tiny_studio:
     monkeypatch.setattr(gpu, "spaces", types.SimpleNamespace(GPU=stand_in_gpu))
     demo = build_demo(tiny_studio)
     model_running = {name for name in vars(Callbacks) if not name.startswith("_")} - NOT_MODEL_RUNNING
-    on_gpu = {fn.name: fn for fn in demo.fns.values() if hasattr(fn.fn, "gpu_handler")}
+    # by handler name (a named event's function is named after its endpoint: endpoints.as_tool)
+    on_gpu = {fn.fn.gpu_handler.__name__: fn for fn in demo.fns.values() if hasattr(fn.fn, "gpu_handler")}
     assert set(on_gpu) == model_running and len(decorated) == len(on_gpu)
-    assert not {fn.name for fn in demo.fns.values() if fn.name not in on_gpu} & model_running
+    handler_names = {getattr(inspect.unwrap(fn.fn), "__name__", "") for fn in demo.fns.values()
+                     if not hasattr(fn.fn, "gpu_handler")}
+    assert not handler_names & model_running
     assert all(fn.concurrency_limit is None for fn in on_gpu.values())
     assert demo._queue.max_size == ZERO_GPU_QUEUE_SIZE > 1
     assert on_gpu["analyse_upload"].api_visibility == "private"
@@ -124,7 +128,8 @@ def test_space_front_matter_builds_with_the_pinned_gradio() -> None:
     assert meta["sdk"] == "gradio" and (ROOT / meta["app_file"]).is_file()
     pins = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
     gradio_pins = [pin for pin in pins if pin.startswith("gradio")]
-    assert gradio_pins == [f"gradio=={meta['sdk_version']}"], gradio_pins  # a Space installs that exact Gradio
+    # a Space installs that exact Gradio, with the `mcp` package its MCP server needs
+    assert gradio_pins == [f"gradio[mcp]=={meta['sdk_version']}"], gradio_pins
     assert gradio.__version__ == meta["sdk_version"]
     major, minor = (int(part) for part in str(meta["python_version"]).split("."))
     assert (major, minor) >= (3, 10)

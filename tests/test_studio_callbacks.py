@@ -45,7 +45,7 @@ def photo_path(tmp_path_factory: pytest.TempPathFactory, photo: np.ndarray) -> s
 def test_score_image_matches_the_library(handlers: Callbacks, tiny_studio: Studio, photo_path: str) -> None:
     gauge, pairs, result = handlers.score_image(photo_path)
     [expected] = tiny_studio.primary.score([photo_path])
-    assert result["score"] == pytest.approx(expected.score, abs=1e-4)
+    assert result["score"] == pytest.approx(expected.score, abs=1e-6)  # full precision (API and MCP callers)
     assert list(result["pair_probabilities"].values()) == pytest.approx(expected.pair_probabilities, abs=1e-4)
     assert result["label"] == quality_label(expected.score)
     assert f'data-score="{expected.score:.4f}"' in gauge and result["label"] in gauge
@@ -106,7 +106,7 @@ def test_bad_input_is_a_gradio_error(handlers: Callbacks, tmp_path: Path, make, 
 def test_removing_the_image_clears_the_live_outputs(handlers: Callbacks) -> None:
     assert handlers.score_image(None) == (NO_SCORE_HTML, None, None)
     assert handlers.explain_image(None, "gradcam", ALL_PAIRS, 0.5) == (None, None, "", "", None)
-    assert handlers.robustness_preview(None, "jpeg", 3) == (None, "", "")
+    assert handlers.robustness_preview(None, "jpeg", 3) == (None, "", "", None)
 
 
 def test_quality_label_bands() -> None:
@@ -128,6 +128,16 @@ def test_explain_image_gives_two_overlays_and_reblends(handlers: Callbacks, phot
     assert shown, "at least one of the two maps has evidence on a natural photo"
     for heat, strong in zip((maps.positive, maps.negative), handlers.reblend(maps, 1.0)):
         assert np.array_equal(strong, maps.picture) == heat.empty
+
+
+def test_heatmaps_endpoint_gives_the_shown_maps(handlers: Callbacks, photo_path: str) -> None:
+    """/heatmaps (API and MCP) returns what the page shows, without the session's maps."""
+    good, bad, good_text, bad_text = handlers.heatmaps(photo_path, "gradcam", 2, 0.7)
+    shown_good, shown_bad, shown_good_text, shown_bad_text, _ = handlers.explain_image(photo_path, "gradcam", 2, 0.7)
+    np.testing.assert_array_equal(good, shown_good)
+    np.testing.assert_array_equal(bad, shown_bad)
+    assert (good_text, bad_text) == (shown_good_text, shown_bad_text) and "P(\"Sharp" in good_text
+    assert handlers.heatmaps(None, "gradcam", ALL_PAIRS, 0.5) == (None, None, "", "")
 
 
 def test_explain_image_one_pair_and_bad_choices(handlers: Callbacks, photo_path: str) -> None:
@@ -158,16 +168,27 @@ def test_degradation_choices_cover_the_registry_with_groups() -> None:
 
 def test_robustness_preview(tiny_studio: Studio, photo_path: str, count_forwards: list[int]) -> None:
     handlers = Callbacks(tiny_studio)  # a fresh cache: the first call analyses the image
-    image, original, degraded = handlers.robustness_preview(photo_path, "gaussian_blur", 0)
-    np.testing.assert_array_equal(image, np.asarray(Image.open(photo_path).convert("RGB")))
+    pixels = np.asarray(Image.open(photo_path).convert("RGB"))
+    (before, image), original, degraded, result = handlers.robustness_preview(photo_path, "gaussian_blur", 0)
+    np.testing.assert_array_equal(before, pixels)  # the slider: the original, then the degraded image
+    np.testing.assert_array_equal(image, pixels)
     assert original.split("data-score=")[1][:8] == degraded.split("data-score=")[1][:8]
-    image5, original5, degraded5 = handlers.robustness_preview(photo_path, "gaussian_blur", 5)
+    assert result["original"] == result["degraded"] and result["drop"] == 0 and result["level"] == 0
+    (before5, image5), original5, degraded5, result5 = handlers.robustness_preview(photo_path, "gaussian_blur", 5)
+    np.testing.assert_array_equal(before5, pixels)
     assert np.abs(image5.astype(int) - image.astype(int)).mean() > 5
     assert original5 == original and "Gaussian blur, level 5" in degraded5
     assert count_forwards == [1, 1]  # the original once (level 0 is the original), then the degraded image
+    [plain] = tiny_studio.primary.score([photo_path])
     [direct] = tiny_studio.primary.score([apply_degradation(np.asarray(Image.open(photo_path), np.float32) / 255,
                                                             "gaussian_blur", 5, robustness.SEED)])
     assert degraded5.split("data-score=")[1][1:7] == f"{direct.score:.4f}"
+    assert result5["degraded"]["score"] == pytest.approx(direct.score, abs=1e-6)
+    assert result5["original"]["score"] == pytest.approx(plain.score, abs=1e-6)
+    assert result5["drop"] == pytest.approx(plain.score - direct.score, abs=1e-6)
+    assert (result5["type"], result5["level"], result5["degraded"]["label"]) == (
+        "gaussian_blur", 5, quality_label(direct.score))
+    assert result5["level_text"].startswith("level 5 (sigma")
     with pytest.raises(gr.Error, match="Unknown distortion"):
         handlers.robustness_preview(photo_path, "nope", 1)
 
@@ -271,7 +292,7 @@ def test_compare_models_shows_unavailable_models(handlers: Callbacks, photo_path
     assert table["status"].tolist() == ["unavailable", "loaded"]
     assert summary == "Unavailable here: Official: offline: no weights." and pd.isna(table["score"][0])
     assert pd.read_csv(csv_path)["model"].tolist() == ["Official", "Tiny"]
-    assert table["score"][1] == pytest.approx(handlers.score_image(photo_path)[2]["score"])
+    assert table["score"][1] == pytest.approx(handlers.score_image(photo_path)[2]["score"], abs=5e-5)  # 4 decimals
 
 
 def test_learn_similarities(handlers: Callbacks, photo_path: str) -> None:
@@ -345,7 +366,7 @@ def test_cached_and_uncached_paths_are_identical(handlers: Callbacks, tiny_studi
     for _ in range(2):  # the second round reads everything from the cache
         _, _, result = handlers.score_image(photo_path)
         [direct] = model.score([photo_path])
-        assert result["score"] == round(direct.score, 4)
+        assert result["score"] == pytest.approx(direct.score, abs=1e-6)
         assert handlers._analysis(photo_path).score == direct.score  # bit for bit
         for method in ("gradcam", "gradcam++", "attention"):
             *_, maps = handlers.explain_image(photo_path, method, ALL_PAIRS, 0.5)
@@ -415,9 +436,28 @@ def test_examples_are_labelled_and_training_photos_say_so() -> None:
     assert example_label("coffee.jpg", offline_model=True) == "Coffee cup (in the offline model's training set)"
 
 
-def test_two_photos_verdict_states_the_difference() -> None:
-    from qualiclip.studio.two_photos import verdict
+def test_two_photos_in_one_slider_and_as_data(handlers: Callbacks, tiny_studio: Studio, photo_path: str,
+                                              tmp_path: Path) -> None:
+    blurred = tmp_path / "blurred.png"
+    Image.open(photo_path).reduce(4).resize(Image.open(photo_path).size).save(blurred)
+    gauge_a, gauge_b, verdict, maps, (first, second), result = handlers.compare_two_photos(photo_path, str(blurred))
+    np.testing.assert_array_equal(first, np.asarray(Image.open(photo_path).convert("RGB")))
+    np.testing.assert_array_equal(second, np.asarray(Image.open(blurred).convert("RGB")))
+    sharp, soft = tiny_studio.primary.score([photo_path, str(blurred)])
+    assert result["photo_a"]["score"] == pytest.approx(sharp.score, abs=1e-6)
+    assert result["photo_b"]["score"] == pytest.approx(soft.score, abs=1e-6)
+    assert result["difference"] == pytest.approx(sharp.score - soft.score, abs=1e-6)
+    assert result["better"] == (None if round(sharp.score - soft.score, 3) == 0
+                                else "Photo A" if sharp.score > soft.score else "Photo B")
+    assert result["verdict"] == verdict and len(maps) == 4
+    assert f"{sharp.score:.4f}" in gauge_a and f"{soft.score:.4f}" in gauge_b
+    assert handlers.compare_two_photos(photo_path, None)[3:] == ([], None, None)  # one photo: no slider, no result
 
+
+def test_two_photos_verdict_states_the_difference() -> None:
+    from qualiclip.studio.two_photos import better, verdict
+
+    assert (better(0.59, 0.712), better(0.712, 0.59), better(0.3001, 0.3003)) == ("Photo B", "Photo A", None)
     assert verdict(0.59, 0.712).startswith("**Photo B looks better to this model**: 0.712 vs 0.590, 0.122 higher")
     assert verdict(0.3001, 0.3003).startswith("**Both photos score the same**")
 

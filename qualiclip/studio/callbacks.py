@@ -50,6 +50,10 @@ from .formatting import (
 SCORE_TAB, ROBUSTNESS_TAB, TWO_PHOTOS_TAB, BATCH_TAB = "Score", "Robustness", "Two photos", "Batch"
 #: Tabs with inputs of their own: the main image's drop zone and examples are hidden while they are shown.
 OWN_INPUT_TABS = (TWO_PHOTOS_TAB, BATCH_TAB)
+#: What the Robustness preview shows without an image: no slider, no gauges, no result.
+NO_PREVIEW = (None, "", "", None)
+#: The images of a before/after slider (``gr.ImageSlider``): (before, after).
+SliderPair = tuple[np.ndarray, np.ndarray]
 
 
 def check_degradation(name: str) -> None:
@@ -110,7 +114,17 @@ class Callbacks:
         return self.studio.slots
 
     def score_image(self, image: ImageInput | None) -> tuple[str, pd.DataFrame | None, dict[str, Any] | None]:
-        """Score tab: gauge HTML, per-pair probabilities (bar chart) and the result as a dict."""
+        """Score an image's perceptual quality with the app's QualiCLIP model: 0 (worst) to 1 (best), no reference
+        image needed.
+
+        Args:
+            image: the image (JPEG, PNG or WebP; an http(s) URL or a data: URL).
+
+        Returns:
+            the score as HTML (the gauge under the main image),
+            P(positive prompt) per antonym pair (the Score tab's chart; columns pair and probability),
+            the result: score (0..1, full precision), label (its quality band), pair_probabilities (P(positive) per antonym pair, 4 decimals), scored_size and original_size ([width, height] px), notice (whether it was downscaled to be scored), model (its name).
+        """
         if image is None:
             return NO_SCORE_HTML, None, None
         return self._score_outputs(self._analysis(image))
@@ -121,7 +135,7 @@ class Callbacks:
         prepared, (_, pairs, _) = analysis.image, analysis.scores
         score, probabilities, notice = analysis.score, pairs[0].tolist(), scale_notice(prepared)
         result = {
-            "score": round(score, 4),
+            "score": score,
             "label": quality_label(score),
             "pair_probabilities": pair_columns(model.prompt_pairs, probabilities),
             "scored_size": list(prepared.size),
@@ -133,10 +147,18 @@ class Callbacks:
 
     def score_custom_pairs(self, image: ImageInput | None, text: str | None
                            ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
-        """Score tab, your own pairs: the gauge of their mean, P(positive) per pair, the result as a dict.
+        """Score an image with antonym prompt pairs of your own (e.g. "Sharp photo. / Blurry photo."): the mean over
+        your pairs of P(positive prompt), 0 to 1. Scored with the model's text tower from the image's analysis
+        (no second image forward); a model whose text tower cannot do it says why.
 
-        Scored from the upload's analysis with the model's text tower (no second image forward);
-        a model whose text tower cannot do it says why.
+        Args:
+            image: the image (JPEG, PNG or WebP; an http(s) URL or a data: URL).
+            text: one pair per line, "positive / negative", at most 16 lines.
+
+        Returns:
+            their mean as HTML (a gauge),
+            P(positive prompt) per pair of yours (chart data; columns pair and probability),
+            the result: score (the mean), label (its quality band), pairs (each positive, negative and probability), model.
         """
         if (reason := custom_prompts.refusal(self.studio)) is not None:
             raise gr.Error(reason, title="Not available for this model")
@@ -157,10 +179,28 @@ class Callbacks:
 
     def explain_image(self, image: ImageInput | None, method: str, pair: int, opacity: float
                       ) -> tuple[np.ndarray | None, np.ndarray | None, str, str, Maps | None]:
-        """Score tab heatmaps: "good" and "bad" overlays, their captions, and the maps for re-blending."""
+        """Score tab heatmaps: :meth:`heatmaps`' outputs, then the maps (kept in the session to re-blend them)."""
         if image is None:
             return None, None, "", "", None
         return self._explain_outputs(self._analysis(image), method, pair, opacity)
+
+    def heatmaps(self, image: ImageInput | None, method: str, pair: int, opacity: float
+                 ) -> tuple[np.ndarray | None, np.ndarray | None, str, str]:
+        """What pulls an image's score up and down: two heatmaps over the image, "towards good" and "towards bad".
+
+        Args:
+            image: the image (JPEG, PNG or WebP; an http(s) URL or a data: URL).
+            method: gradcam, gradcam++ (Grad-CAM of the score) or attention (gradient-free local scores).
+            pair: -1 for the score (all antonym pairs), else one pair's index (0..6): the map of that pair alone.
+            opacity: how strongly the maps cover the image, 0 (the image alone) to 1.
+
+        Returns:
+            the "towards good" overlay (image),
+            the "towards bad" overlay (image),
+            the caption of the "towards good" map (Markdown; "no evidence for this prompt" when the map is empty),
+            the caption of the "towards bad" map (the same).
+        """
+        return self.explain_image(image, method, pair, opacity)[:4]
 
     def _explain_outputs(self, analysis: Analysis, method: str, pair: int, opacity: float
                          ) -> tuple[np.ndarray, np.ndarray, str, str, Maps]:
@@ -179,36 +219,55 @@ class Callbacks:
         return maps.overlays(opacity) if maps is not None else (None, None)
 
     def robustness_preview(self, image: ImageInput | None, degradation: str, level: int
-                           ) -> tuple[np.ndarray | None, str, str]:
-        """Robustness tab: the degraded image, the original's and the degraded image's gauges."""
+                           ) -> tuple[SliderPair | None, str, str, dict[str, Any] | None]:
+        """Degrade an image with one distortion type at one level and score it next to the original.
+
+        Args:
+            image: the image (JPEG, PNG or WebP; an http(s) URL or a data: URL).
+            degradation: the distortion type's id, e.g. gaussian_blur, motion_blur, jpeg, white_noise, pixelate.
+            level: its strength, 0 (the original) to 5 (the strongest).
+
+        Returns:
+            the original and the degraded image (the before/after slider),
+            the original's score as HTML (a gauge),
+            the degraded image's score as HTML (a gauge; its caption names the level's parameter),
+            the result: type (its id), type_label, level, level_text (the level's parameter), original and degraded (each score and label), drop (original score minus degraded score), model.
+        """
         check_degradation(degradation)
         if image is None:
-            return None, "", ""
+            return NO_PREVIEW
         return self._preview_outputs(self._analysis(image), degradation, level)
 
-    def _preview_outputs(self, analysis: Analysis, degradation: str, level: int) -> tuple[np.ndarray, str, str]:
+    def _preview_outputs(self, analysis: Analysis, degradation: str, level: int
+                         ) -> tuple[SliderPair, str, str, dict[str, Any]]:
         """:meth:`robustness_preview`'s outputs from the upload's analysis: the original's score comes from
         it; the image is degraded once and scored in one forward pass (none at level 0)."""
-        degraded, original_score, degraded_score = robustness.preview(self.model, analysis, degradation, int(level))
-        label = f"{robustness.type_label(degradation)}, {robustness.level_text(degradation, level)}"
-        return (for_display(to_uint8_rgb(degraded)), gauge_html(original_score, "original"),
-                gauge_html(degraded_score, label))
+        level = int(level)
+        degraded, original_score, degraded_score = robustness.preview(self.model, analysis, degradation, level)
+        type_label, level_text = robustness.type_label(degradation), robustness.level_text(degradation, level)
+        result = {"type": degradation, "type_label": type_label, "level": level, "level_text": level_text,
+                  "original": {"score": original_score, "label": quality_label(original_score)},
+                  "degraded": {"score": degraded_score, "label": quality_label(degraded_score)},
+                  "drop": original_score - degraded_score, "model": self.model.name}
+        pair = (for_display(to_uint8_rgb(analysis.image.array())), for_display(to_uint8_rgb(degraded)))
+        return (pair, gauge_html(original_score, "original"), gauge_html(degraded_score, f"{type_label}, {level_text}"),
+                result)
 
     def analyse_upload(self, image: ImageInput | None, method: str, pair: int, opacity: float, degradation: str,
                        level: int, shown_tab: str) -> tuple:
         """Everything an upload shows, from one analysis in one call (one GPU call on ZeroGPU): the
         :meth:`score_image` outputs, the :meth:`explain_image` outputs, then the :meth:`robustness_preview`
         outputs if the Robustness tab is the one shown, else no change to them."""
-        preview_shown = shown_tab == ROBUSTNESS_TAB
+        preview_shown, unchanged = shown_tab == ROBUSTNESS_TAB, (gr.skip(),) * len(NO_PREVIEW)
         if (kept := self.examples.get(image, (method, pair, opacity, degradation, level, shown_tab))) is not None:
             return kept
         if image is None:
             return (*self.score_image(None), *self.explain_image(None, method, pair, opacity),
-                    *(self.robustness_preview(None, degradation, level) if preview_shown else (gr.skip(),) * 3))
+                    *(self.robustness_preview(None, degradation, level) if preview_shown else unchanged))
         if preview_shown:
             check_degradation(degradation)
         analysis = self._analysis(image)
-        preview = self._preview_outputs(analysis, degradation, level) if preview_shown else (gr.skip(),) * 3
+        preview = self._preview_outputs(analysis, degradation, level) if preview_shown else unchanged
         return (*self._score_outputs(analysis), *self._explain_outputs(analysis, method, pair, opacity), *preview)
 
     def _error_card(self, *images: ImageInput | None) -> str:
@@ -246,12 +305,21 @@ class Callbacks:
 
     def sweep_image(self, image: ImageInput | None, degradation: str, every_type: bool,
                     progress: gr.Progress = gr.Progress()) -> tuple[Any, pd.DataFrame, str, str, str]:
-        """Robustness tab sweep, every available model overlaid: score vs level plots (one panel per
-        distortion group), the score table (one row per type and model, with Spearman and the monotone
-        flag), which series do not fall, and the table as CSV and the plot as PNG (paths).
+        """Score an image at every level (0..5) of one distortion type, or of every type, with every available
+        model: does each score fall as the distortion grows? Each type is degraded once; one batched forward
+        per type and model (level 0 once per model). Models only the Compare tab needs load on first use.
 
-        The Compare tab's models load on first use, with a visible status. Each type is degraded
-        once; one batched forward per type and model (level 0 once per model).
+        Args:
+            image: the image (JPEG, PNG or WebP; an http(s) URL or a data: URL).
+            degradation: the distortion type's id (ignored with every_type), e.g. gaussian_blur, jpeg.
+            every_type: true to sweep every distortion type (about 25 times longer).
+
+        Returns:
+            the plot of score against level (one panel per distortion group),
+            the table: one row per type and model with type, model, spearman (of level and score), monotone (whether the score falls), L0..L5 (the scores),
+            a summary in words (the series that do not fall, the unavailable models),
+            the table as CSV (a file),
+            the plot as PNG (a file).
         """
         analysis = self._analysis(image)
         if not every_type:
@@ -278,7 +346,16 @@ class Callbacks:
 
     def batch_score(self, files: Sequence[str] | None, progress: gr.Progress = gr.Progress()
                     ) -> tuple[pd.DataFrame, str]:
-        """Batch tab: the sortable results table and the CSV file's path; bad files get an error row."""
+        """Score many image files at once (at most 200 files and 1,000 megapixels in all); a file that cannot be
+        scored gets a row saying why.
+
+        Args:
+            files: the image files (JPEG, PNG or WebP; http(s) URLs or data: URLs).
+
+        Returns:
+            the table: one row per file with thumbnail, file, score, label (its quality band), error and P(positive) per antonym pair,
+            the table as CSV (a file).
+        """
         if not files:
             raise gr.Error("Add one or more image files first.", title="No files")
         if len(files) > batch.MAX_BATCH_FILES:
@@ -295,12 +372,18 @@ class Callbacks:
 
     def compare_models(self, image: ImageInput | None, progress: gr.Progress = gr.Progress()
                        ) -> tuple[pd.DataFrame, list[tuple[np.ndarray, str]], str, str]:
-        """Compare tab: one row per model, scored on the same image, or "unavailable"; each loaded
-        model's "towards good" and "towards bad" maps side by side (a gallery); one line saying which
-        models are unavailable and why; the table as CSV (path).
+        """Score an image with every model this app knows (official QualiCLIP, CLIP-IQA, the bundled offline
+        model, QualiCLIP+), with each model's heatmaps. Models only this tab needs load on first use; each
+        runs its image tower once, and its maps (Grad-CAM of its score) start from there.
 
-        Models only this tab needs load on first use, with a visible status. Each model runs its
-        trunk once; its maps (Grad-CAM of its score) start from there.
+        Args:
+            image: the image (JPEG, PNG or WebP; an http(s) URL or a data: URL).
+
+        Returns:
+            the table: one row per model with model, status (loaded or unavailable), score, label, details and P(positive) per antonym pair,
+            each loaded model's "towards good" and "towards bad" maps (a gallery),
+            one line naming the unavailable models and why,
+            the table as CSV (a file).
         """
         analysis = self._analysis(image)  # an unusable image fails before any model loads
         rows, gallery = [], []
@@ -321,11 +404,22 @@ class Callbacks:
                 str(exports.write_csv(table, "qualiclip_compare.csv")))
 
     def compare_two_photos(self, first: ImageInput | None, second: ImageInput | None
-                           ) -> tuple[str, str, str, list[tuple[np.ndarray, str]]]:
-        """Two photos tab: each photo's gauge, the difference in words and both photos' maps (a gallery).
+                           ) -> tuple[str, str, str, list[tuple[np.ndarray, str]], SliderPair | None,
+                                      dict[str, Any] | None]:
+        """Which of two photos looks better to the model: both scores, the difference in words, and what pulls
+        each score up or down. Each photo is analysed once (and cached like any upload).
 
-        Each photo is analysed once (and cached like any upload); its maps start from that analysis.
-        With one photo only, its gauge and a line asking for the other.
+        Args:
+            first: photo A (JPEG, PNG or WebP; an http(s) URL or a data: URL).
+            second: photo B (the same).
+
+        Returns:
+            photo A's score as HTML (a gauge),
+            photo B's score as HTML (a gauge),
+            the verdict in words (Markdown; with one photo only, a line asking for the other),
+            both photos' "towards good" and "towards bad" maps (Grad-CAM of each score; a gallery),
+            A and B (the before/after slider),
+            the result: photo_a and photo_b (each score and label), difference (A's score minus B's), better (Photo A, Photo B, or null when both score the same to 3 decimals), verdict, model.
         """
         images = (first, second)
         analyses = [None if image is None else self._analysis(image) for image in images]
@@ -333,13 +427,26 @@ class Callbacks:
         if None in analyses:
             missing = [name for name, a in zip(two_photos.NAMES, analyses) if a is None]
             hint = "" if len(missing) == 2 else f"Add {missing[0]} to compare the two."
-            return gauges[0], gauges[1], hint, []
-        result = two_photos.compare_two(self.model, *analyses)
-        return gauges[0], gauges[1], result.verdict, result.maps
+            return gauges[0], gauges[1], hint, [], None, None
+        compared = two_photos.compare_two(self.model, *analyses)
+        pair = tuple(for_display(to_uint8_rgb(analysis.image.array())) for analysis in analyses)
+        return (gauges[0], gauges[1], compared.verdict, compared.maps, pair,
+                {**two_photos.result(*compared.scores), "model": self.model.name})
 
     def learn_similarities(self, image: ImageInput | None, degradation: str, pair: int
                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Learn tab: cosine similarity with one pair's two prompts across levels, and the numbers."""
+        """How the score is made, level by level: an image's cosine similarity with one antonym pair's positive and
+        negative prompt at every level (0..5) of one distortion type, with P(positive) and the score.
+
+        Args:
+            image: the image (JPEG, PNG or WebP; an http(s) URL or a data: URL).
+            degradation: the distortion type's id, e.g. gaussian_blur, jpeg.
+            pair: the antonym pair's index (0..6).
+
+        Returns:
+            the plot's data (level, prompt, cosine similarity),
+            the table: per level, the similarity with each prompt, P(positive) and the score.
+        """
         check_degradation(degradation)
         model = self.model
         if not 0 <= int(pair) < len(model.prompt_pairs):
@@ -356,20 +463,22 @@ class Callbacks:
 
     def robustness_report(self, files: Sequence[str] | None, types: Sequence[str] | None = None, seed: float = 0,
                           progress: gr.Progress = gr.Progress()) -> tuple[Any, pd.DataFrame, str, str, str]:
-        """A robustness report over your photos: every available model, every chosen distortion type, levels 0-5.
-
-        The numbers are those of ``qualiclip eval-synthetic`` on the same photos (in this order), types
-        and seed: per model and type the mean Spearman of level and score over the photos, the fraction of
-        photos whose score falls monotonically and the pairwise ranking accuracy.
+        """A robustness report over your photos: each photo degraded at levels 0..5 of every chosen distortion
+        type and scored by every available model. Per model and type: the mean Spearman of level and score over
+        the photos, the fraction of photos whose score falls monotonically and the pairwise ranking accuracy;
+        the numbers of ``qualiclip eval-synthetic`` on the same photos (in this order), types and seed.
 
         Args:
-            files: the photos (image files), at most 20; their order fixes the random draws.
-            types: distortion type ids (e.g. "gaussian_blur", "jpeg"); empty means every one of the 24 monotone types.
-            seed: seed of the random distortion parameters.
+            files: the photos (image files: http(s) or data: URLs), at most 20; their order fixes the random draws.
+            types: distortion type ids (e.g. gaussian_blur, jpeg); empty for every one of the 24 monotone types.
+            seed: the seed of the random distortion parameters (an integer).
 
         Returns:
-            The headline figure (mean score against level, +-1 sd band, one panel per type), the table, a
-            summary in words, and the table as CSV and the figure as PNG (file paths).
+            the figure: mean score against level, +-1 sd band over the photos, one panel per type,
+            the table: one row per model and type (then the model's overall row) with model, distortion, spearman, monotone fraction, pairwise accuracy, photos,
+            a summary in words (per model: the overall figures and the least reliable types; unavailable models),
+            the report as CSV (a file; per-level means and sds too),
+            the figure as PNG (a file).
         """
         if not files:
             raise gr.Error("Add one or more photos first.", title="No photos")
@@ -400,21 +509,21 @@ class Callbacks:
     def training_step(self, image: ImageInput | None, steps: float = live_training.DEFAULT_STEPS,
                       progress: gr.Progress = gr.Progress()
                       ) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame, pd.DataFrame, str, dict[str, Any]]:
-        """Watch QualiCLIP learn on your photo: a few training steps of the paper on a throw-away copy of the model.
-
-        Two overlapping crops of the photo are degraded at levels 1-5 by one drawn distortion; the copy's
-        image encoder takes ``steps`` optimisation steps of QualiCLIP's three losses on them. The served
-        model never changes.
+        """Watch QualiCLIP learn on your photo: a few training steps of the paper on a throw-away copy of the
+        model (the served model never changes). Two overlapping crops of the photo are degraded at levels 1..5
+        by one drawn distortion; the copy's image encoder takes the steps on QualiCLIP's three losses.
 
         Args:
-            image: the photo.
-            steps: optimisation steps, 0 to 20.
+            image: the photo (JPEG, PNG or WebP; an http(s) URL or a data: URL).
+            steps: the number of optimisation steps, 0 to 20.
 
         Returns:
-            The crops (crop A on top, levels left to right), the losses before and after, the mean prompt
-            similarity of each crop before and after, every loss at every step, a summary in words, and
-            {"before": {...}, "after": {...}} with the consistency, positive and negative ranking losses
-            and their weighted total.
+            the crops as one picture: crop A on top, crop B below, levels 1..5 left to right,
+            the losses (consistency, positive ranking, negative ranking, weighted total) before and after the steps,
+            each crop's mean similarity with the positive and with the negative prompts per level, before and after,
+            every loss at every step (step 0: before the first update),
+            a summary in words (the distortion, the total loss before and after),
+            the losses as a dict {"before": {...}, "after": {...}}, each with consistency, positive, negative and total.
         """
         steps = int(steps)  # within 0..APP_MAX_STEPS: the slider refuses other values
         prepared = self._analysis(image).image

@@ -17,7 +17,9 @@ Each wrapper below is applied here and nowhere else, always in this order (inner
    error once, in place, from the message noted here (``Callbacks.refusals``: no second decode).
    Outermost, so the flag is set and the message noted in the main process.
 
-Model-running events share one queue (:func:`model_queue`); events without an ``api_name`` are private.
+Model-running events share one queue (:func:`model_queue`). Events without an ``api_name`` are private (the
+UI's own: re-blending, sorting, tab switches); an event with one is public: an endpoint of the HTTP API
+(``gradio_client``) and, when the app serves MCP (``layout.launch``), a tool of that name (:func:`as_tool`).
 """
 from __future__ import annotations
 
@@ -43,6 +45,15 @@ def model_queue() -> dict:
     cores are the Space's own); on ZeroGPU no app-level cap, since ZeroGPU's scheduler queues the GPU
     work itself (and tells the visitor)."""
     return {"concurrency_limit": None} if on_zero_gpu() else MODEL_QUEUE
+
+
+def as_tool(fn: Callable, api_name: str) -> Callable:
+    """``fn`` (a wrapper made here, never the handler itself) named ``api_name``: Gradio names an endpoint's MCP
+    tool after its function, and the wrappers keep the handler's name, signature and docstring
+    (``functools.wraps``), so the tool is called like the endpoint and is described (what it does, each
+    parameter, each result) by the handler's docstring (its ``Args:`` and ``Returns:`` sections)."""
+    fn.__name__ = api_name
+    return fn
 
 
 def mark_quiet(outputs: Sequence[Block]) -> None:
@@ -79,6 +90,8 @@ class Endpoints:
         the handler is quiet and its outputs are marked so.
         """
         fn = self.endpoint(handler, booking, quiet_errors=quiet_outputs, optional_input=optional_input)
+        if api_name:
+            fn = as_tool(fn, api_name)
         if quiet_outputs:
             mark_quiet(outputs if isinstance(outputs, Sequence) else [outputs])
         visibility = {"api_name": api_name} if api_name else {"api_visibility": "private"}

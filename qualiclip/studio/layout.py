@@ -8,6 +8,8 @@ tiny model and ``app.py`` on the real ones.
 """
 from __future__ import annotations
 
+import os
+
 import gradio as gr
 
 from . import page_text
@@ -20,6 +22,8 @@ from .main_image import main_column, start_example_results, wire_main_image
 from .model_slots import Studio
 from .tabs import Page, build_tabs
 
+#: Set to 0 (or false/no/off) to serve no MCP: by default the app is also an MCP server (see :func:`launch`).
+MCP_ENV = "QUALICLIP_STUDIO_MCP"
 #: Requests waiting at most on ZeroGPU (Gradio would make it 1 there: a second visitor refused).
 ZERO_GPU_QUEUE_SIZE = 256
 #: Uploads and generated files are deleted from Gradio's cache after an hour (checked every 10 min).
@@ -72,9 +76,18 @@ def build_demo(studio: Studio, example_results: bool = False) -> gr.Blocks:
     return demo
 
 
+def mcp_requested() -> bool:
+    """Whether to serve MCP: yes unless ``$QUALICLIP_STUDIO_MCP`` (:data:`MCP_ENV`) says 0, false, no or off."""
+    return os.environ.get(MCP_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def launch(demo: gr.Blocks, **options) -> tuple:
     """Start the server with the app's CSS and upload limit; ``options`` go to ``demo.launch``.
 
-    ``show_error=False``: only ``gr.Error`` messages (written for people) reach the client.
+    ``show_error=False``: only ``gr.Error`` messages (written for people) reach the client. Unless
+    :func:`mcp_requested` says no, the app is also an MCP server (streamable HTTP at ``/gradio_api/mcp/``):
+    every public endpoint is a tool of its name (:func:`qualiclip.studio.endpoints.as_tool`). Without the
+    ``mcp`` package (``pip install "gradio[mcp]"``) Gradio says so at start-up and serves the rest.
     """
+    options.setdefault("mcp_server", mcp_requested())
     return demo.launch(css=CSS, show_error=False, max_file_size=f"{MAX_UPLOAD_MB}mb", **options)

@@ -6,6 +6,7 @@ Plain values in and out: the callers pass each photo's :class:`~qualiclip.studio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,17 +31,30 @@ class TwoPhotos:
     maps: list[tuple[np.ndarray, str]]
 
 
+def better(first: float, second: float) -> str | None:
+    """The name of the photo that scores higher to :data:`SHOWN_DECIMALS` decimals; None when both score the same."""
+    difference = round(first - second, SHOWN_DECIMALS)
+    return None if difference == 0 else NAMES[0] if difference > 0 else NAMES[1]
+
+
 def verdict(first: float, second: float) -> str:
     """The difference of two scores stated plainly, e.g. 'Photo A scores higher: 0.712 vs 0.590 (+0.122).'"""
-    difference = round(first - second, SHOWN_DECIMALS)
-    if difference == 0:
+    if better(first, second) is None:
         return (f"**Both photos score the same** to {SHOWN_DECIMALS} decimals ({first:.3f}, "
                 f"{quality_label(first)}): this model sees no difference in quality.")
-    (better, high), (worse, low) = sorted(zip(NAMES, (first, second)), key=lambda item: -item[1])
+    (winner, high), (_, low) = sorted(zip(NAMES, (first, second)), key=lambda item: -item[1])
     bands = (f"both {quality_label(high)}" if quality_label(high) == quality_label(low)
              else f"{quality_label(high)} vs {quality_label(low)}")
-    return (f"**{better} looks better to this model**: {high:.3f} vs {low:.3f}, {abs(difference):.3f} higher "
+    return (f"**{winner} looks better to this model**: {high:.3f} vs {low:.3f}, {round(high - low, SHOWN_DECIMALS):.3f} higher "
             f"({bands}). The score ranks images; the gap is not a human opinion difference.")
+
+
+def result(first: float, second: float) -> dict[str, Any]:
+    """Both scores as data: each photo's score and band, A's minus B's, the better one (None when the
+    :func:`verdict` says they score the same) and the verdict in words."""
+    return {"photo_a": {"score": first, "label": quality_label(first)},
+            "photo_b": {"score": second, "label": quality_label(second)},
+            "difference": first - second, "better": better(first, second), "verdict": verdict(first, second)}
 
 
 def compare_two(model: QualityScorer, first: Analysis, second: Analysis) -> TwoPhotos:

@@ -100,6 +100,29 @@ def stale_outputs(parts: dict[str, TabParts]) -> dict[Block, Any]:
     return {output: value for tab in parts.values() for output, value in tab.stale.items()}
 
 
+def index_dropdown(choices: Sequence[tuple[str, int]], **options: Any) -> gr.Dropdown:
+    """A ``gr.Dropdown`` of whole-number choices whose API schema says so: Gradio declares every dropdown a
+    string, so an MCP caller sending 0 would be refused by the schema and one sending "0" by the dropdown.
+    (This instance's ``api_info`` replaced, not a subclass: gradio writes a ``.pyi`` stub next to every module
+    that defines a component class.)"""
+    dropdown = gr.Dropdown(list(choices), **options)
+    schema = {"type": "integer", "enum": [value for _, value in dropdown.choices]}
+    dropdown.api_info = lambda: schema
+    return dropdown
+
+
+def before_after(label: str, elem_id: str) -> gr.ImageSlider:
+    """An output showing two pictures in one frame, split by a handle the visitor drags to compare them: the
+    handler returns a (before, after) pair (``callbacks.SliderPair``)."""
+    return gr.ImageSlider(label=label, interactive=False, format=DISPLAY_FORMAT, elem_id=elem_id)
+
+
+def raw_result() -> gr.JSON:
+    """A tab's result as data (what an API or MCP caller reads), in a closed accordion."""
+    with gr.Accordion("Raw result", open=False):
+        return gr.JSON(label="Result")
+
+
 def dataframe(columns: Sequence[Column], **options: Any) -> gr.Dataframe:
     """A ``gr.Dataframe`` whose headers, widths and datatypes all come from ``columns`` (the handler's own)."""
     widths = [column.width for column in columns]

@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import live_training, page_text, robustness
 from ..callbacks import learn_columns
-from . import DISPLAY_FORMAT, Page, TabParts, dataframe
+from . import DISPLAY_FORMAT, Page, TabParts, dataframe, index_dropdown
 
 LABEL = "Learn"
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -20,7 +20,7 @@ def build(page: Page, tab: gr.Tab) -> TabParts:
     with gr.Row():
         degradation = gr.Dropdown(robustness.degradation_choices(), value="gaussian_blur", label="Distortion type",
                                   min_width=200)
-        pair = gr.Dropdown(page.pair_choices, value=0, label="Prompt pair", min_width=200)
+        pair = index_dropdown(page.pair_choices, value=0, label="Prompt pair", min_width=200)
         button = gr.Button("Plot for this image", variant="primary")
     plot = gr.LinePlot(x="level", y="cosine similarity", color="prompt", label="Similarity with each prompt vs level")
     table = dataframe(learn_columns(studio.primary.prompt_pairs[0]), label="Numbers", interactive=False)

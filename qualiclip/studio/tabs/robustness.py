@@ -10,13 +10,13 @@ import gradio as gr
 from .. import photo_report as reports
 from .. import robustness
 from ..callbacks import ROBUSTNESS_TAB
-from . import DISPLAY_FORMAT, Page, TabParts, UploadPart, dataframe
+from . import Page, TabParts, UploadPart, before_after, dataframe, raw_result
 
 LABEL = ROBUSTNESS_TAB
 
 
 def build(page: Page, tab: gr.Tab) -> TabParts:
-    """The preview (type, level, both gauges, the degraded image) and the sweep, wired."""
+    """The preview (type, level, both gauges, original and degraded in one slider, the result) and the sweep, wired."""
     with gr.Row():
         degradation = gr.Dropdown(robustness.degradation_choices(), value="gaussian_blur", label="Distortion type",
                                   min_width=240)
@@ -25,9 +25,8 @@ def build(page: Page, tab: gr.Tab) -> TabParts:
     with gr.Row():
         original_gauge = gr.HTML(elem_id="original-gauge", min_width=160)
         degraded_gauge = gr.HTML(elem_id="degraded-gauge", min_width=160)
-    degraded_image = gr.Image(label="Degraded image", interactive=False, format=DISPLAY_FORMAT,
-                              elem_id="degraded-image")
-    preview_outputs = [degraded_image, original_gauge, degraded_gauge]
+    pair = before_after("Original | degraded (drag to compare)", "degraded-slider")
+    preview_outputs = [pair, original_gauge, degraded_gauge, raw_result()]
     page.endpoints.wire([tab.select, degradation.change, level.change], page.handlers.robustness_preview,
                         page.bookings.preview, inputs=[page.image, degradation, level], outputs=preview_outputs,
                         trigger_mode="always_last", api_name="robustness", quiet_outputs=True)

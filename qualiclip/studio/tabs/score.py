@@ -13,7 +13,15 @@ from .. import custom_prompts
 from ..callbacks import SCORE_TAB
 from ..explanations import ALL_PAIRS, METHOD_CHOICES, colour_scale_html
 from ..formatting import SCORING_HTML, pair_chart_label
-from . import DISPLAY_FORMAT, SESSION_STATE_TTL_S, Page, TabParts, UploadPart
+from . import (
+    DISPLAY_FORMAT,
+    SESSION_STATE_TTL_S,
+    Page,
+    TabParts,
+    UploadPart,
+    index_dropdown,
+    raw_result,
+)
 
 LABEL = SCORE_TAB
 
@@ -24,24 +32,28 @@ def build(page: Page, tab: gr.Tab) -> TabParts:
     pair_plot = gr.BarPlot(x="pair", y="probability", y_lim=[0, 1], x_label_angle=-30,
                            sort=[pair_chart_label(p) for p in pairs], label="P(positive prompt) per antonym pair",
                            height=300, elem_id="pair-plot")
-    with gr.Accordion("Raw result", open=False):
-        result_json = gr.JSON(label="Result")
+    result_json = raw_result()
     gr.Markdown("### What pulls the score up or down?")
     with gr.Row():
         method = gr.Radio(METHOD_CHOICES, value="gradcam", label="Method", min_width=240)
-        pair = gr.Dropdown([("All pairs (the score)", ALL_PAIRS), *page.pair_choices], value=ALL_PAIRS,
-                           label="Prompt pair", min_width=240)
+        pair = index_dropdown([("All pairs (the score)", ALL_PAIRS), *page.pair_choices], value=ALL_PAIRS,
+                              label="Prompt pair", min_width=240)
     opacity = gr.Slider(0, 1, value=0.5, step=0.05, label="Heatmap opacity", elem_id="opacity")
     maps_outputs = heatmaps()
     custom_outputs = custom_pairs(page)
     score_outputs = [page.gauge, pair_plot, result_json]
     handlers, wire = page.handlers, page.endpoints.wire
-    score_api = gr.Button(visible=False)  # /score for API users; the page scores through the upload event
+    maps_inputs, (*shown_maps, maps) = [page.image, method, pair, opacity], maps_outputs
+    # /score and /heatmaps for API and MCP callers; the page scores through the upload event, and its heatmap
+    # choices also keep the maps (a session state: an MCP tool cannot return one) for re-blending.
+    score_api, heatmaps_api = gr.Button(visible=False), gr.Button(visible=False)
     wire(score_api.click, handlers.score_image, page.bookings.score, inputs=page.image, outputs=score_outputs,
          api_name="score", quiet_outputs=True)
-    wire([method.change, pair.change], handlers.explain_image, page.bookings.heatmaps,
-         inputs=[page.image, method, pair, opacity], outputs=maps_outputs, api_name="heatmaps", quiet_outputs=True)
-    good_map, bad_map, *_, maps = maps_outputs
+    wire(heatmaps_api.click, handlers.heatmaps, page.bookings.heatmaps, inputs=maps_inputs, outputs=shown_maps,
+         api_name="heatmaps")
+    wire([method.change, pair.change], handlers.explain_image, page.bookings.heatmaps, inputs=maps_inputs,
+         outputs=maps_outputs, quiet_outputs=True)
+    good_map, bad_map, *_ = shown_maps
     wire(opacity.change, handlers.reblend, inputs=[maps, opacity], outputs=[good_map, bad_map],
          trigger_mode="always_last")
     stale = {page.gauge: SCORING_HTML, **dict.fromkeys([pair_plot, result_json, *maps_outputs, *custom_outputs])}
