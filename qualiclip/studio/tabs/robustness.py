@@ -68,7 +68,8 @@ def photo_report(page: Page) -> None:
             seed = gr.Number(0, precision=0, label="Seed", min_width=100)
         button = gr.Button("Build the report", variant="primary")
         summary = gr.Markdown(elem_id="report-summary")
-        plot = gr.Plot(label="Mean score vs level, +-1 sd over the photos (one panel per type)", elem_id="report-plot")
+        plot = gr.Plot(label="Mean score vs level, +-1 sd over the photos (one panel per type)", show_label=False,
+                       elem_id="report-plot")  # the label would cover the figure's legend
         table = dataframe(reports.REPORT_TABLE, label="Per model and type", interactive=False, elem_id="report-table")
         with gr.Row():
             csv = gr.DownloadButton("Download report (CSV)", size="sm")
