@@ -63,11 +63,17 @@ def cached_export(scorer: QualityScorer, weights_hash: str, licence: str, folder
 
 
 def open_session(path: str | Path, threads: int | None = None) -> object:
-    """An ONNX Runtime CPU session for ``path`` on ``threads`` intra-op threads (default: torch's count)."""
+    """An ONNX Runtime CPU session for ``path`` on ``threads`` intra-op threads (default: torch's count).
+
+    Its threads sleep rather than spin between operators: on a CPU shared with other work (a server's
+    other threads, other processes) spinning threads take the cores that work needs; the RN50 trunk was
+    as fast or faster without spinning on 2 loaded cores (docs/onnx.md).
+    """
     ort = import_optional("onnxruntime", "onnx")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or torch.get_num_threads()
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
@@ -128,6 +134,16 @@ class SessionScorer(QualityScorer):
         if session is None:
             return super().score_batch(batch)
         return BatchScores(*self.run(batch, _SCORE_OUTPUTS, session))
+
+    def scored_trunk(self, batch: torch.Tensor) -> tuple[torch.Tensor, BatchScores]:
+        """(:meth:`trunk`, :meth:`score_batch`) of one batch from one pass: one ONNX Runtime run, or on torch
+        the trunk and :meth:`score_trunk` (what an image scored and explained needs)."""
+        session = self.session
+        if session is None:
+            trunk = super().trunk(batch)
+            return trunk, self.score_trunk(trunk)
+        *scores, trunk = self.run(batch, OUTPUTS, session)
+        return trunk, BatchScores(*scores)
 
 
 class OnnxRuntimeScorer(SessionScorer):
