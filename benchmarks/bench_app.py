@@ -25,7 +25,8 @@ for another checkout, the two interleaved run by run, so that start-up is compar
 With ``--baseline`` the baseline checkout's ``app.py`` also serves the same weights, and each trial's
 ``/score`` then ``/heatmaps`` is timed on both servers, one after the other (which goes first alternates),
 with the same new photo: the ratio of the two, trial by trial, is the app's speed-up on one machine at
-one time, whatever else loads it. On a CPU this checkout's app switches its models to ONNX Runtime
+one time, whatever else loads it; and the same sequence on each checkout's own handlers, no HTTP
+(``benchmarks/app_handlers.py``, one worker process per checkout, asked in turn). On a CPU this checkout's app switches its models to ONNX Runtime
 (``qualiclip.studio.model_slots``); the bench exports the model into its own cache folder first, so the
 served app (and the in-process handlers) run on ONNX Runtime from the first trial, as an app whose
 export is cached does. The bare forward stays the torch ``model.score``.
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -134,6 +136,43 @@ def warm_up(client: Client, photo: Path) -> None:
     client.predict(handle_file(str(photo)), "gaussian_blur", 2, api_name="/robustness")
 
 
+class HandlerWorker:
+    """``benchmarks/app_handlers.py`` for one checkout: times its handlers' score then heatmaps of a photo."""
+
+    def __init__(self, checkout: Path, weights: Path) -> None:
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "app_handlers.py"), str(checkout),
+                                         str(weights)], cwd=checkout, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)
+        if self.process.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the handlers of {checkout} did not load (exit code {self.process.wait()})")
+
+    def score_then_maps(self, photo: Path) -> float:
+        self.process.stdin.write(f"{photo}\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def handlers_against_baseline(baseline: Path, weights: Path, photos: list[Path]) -> tuple[list[float], list[float]]:
+    """Seconds of this checkout's and ``baseline``'s handlers for each photo's score then heatmaps, no HTTP,
+    asked in turn (which goes first alternates); the first photo warms both up and is not counted."""
+    workers = [HandlerWorker(ROOT, weights), HandlerWorker(baseline, weights)]
+    try:
+        times: tuple[list[float], list[float]] = ([], [])
+        for index, photo in enumerate(photos):
+            for which in ((0, 1) if index % 2 else (1, 0)):
+                seconds = workers[which].score_then_maps(photo)
+                if index:
+                    times[which].append(seconds)
+        return times
+    finally:
+        for worker in workers:
+            worker.close()
+
+
 def startup(root: Path, photo: Path, cache: Path) -> tuple[float, float]:
     """(seconds until HTTP answers, seconds until the first /score is answered), offline, production models,
     ONNX exports going to ``cache`` (pass an empty folder)."""
@@ -199,6 +238,9 @@ def main() -> int:
         for each in filter(None, (server, base_server)):
             stop(each)
     handlers_only = in_process(weights, photos, model, args.trials) if args.root == ROOT else None
+    handlers_vs = (handlers_against_baseline(args.baseline, weights,
+                                             [photo_variant(base, 100 + index, work) for index in range(args.trials + 1)])
+                   if args.baseline and args.root == ROOT else None)
     starts, baseline_starts = [], []
     for run in range(args.start_runs):
         starts.append(startup(args.root, examples[0], work / f"start-{run}"))
@@ -226,6 +268,10 @@ def main() -> int:
     if versus_baseline is not None:
         checks.append((f"/score + /heatmaps <= {TARGET_SCORE_AND_MAPS_VS_BASELINE}x the baseline's",
                        versus_baseline <= TARGET_SCORE_AND_MAPS_VS_BASELINE))
+    handlers_ratio = statistics.median(o / b for o, b in zip(*handlers_vs)) if handlers_vs else None
+    if handlers_ratio is not None:
+        checks.append((f"handlers' score + heatmaps <= {TARGET_SCORE_AND_MAPS_VS_BASELINE}x the baseline's",
+                       handlers_ratio <= TARGET_SCORE_AND_MAPS_VS_BASELINE))
     checkout = "this checkout" if args.root == ROOT else f"`{args.root.name}`"
     lines = [
         f"Measured {date.today().isoformat()} ({checkout}) on {os.cpu_count()} cores, {torch.get_num_threads()} "
@@ -251,6 +297,11 @@ def main() -> int:
         *([f"| in-process handlers: score then heatmaps (no HTTP) | | {handlers_only[0]:.2f} |",
            f"| in-process handlers: robustness preview after the score (no HTTP) | | {handlers_only[1]:.2f} |"]
           if handlers_only else []),
+        *([f"| handlers (no HTTP): score then heatmaps, this checkout, in turn with the baseline's | "
+           f"{statistics.median(handlers_vs[0]):.2f} | |",
+           f"| the same, baseline `{args.baseline.name}`'s handlers | {statistics.median(handlers_vs[1]):.2f} | |",
+           f"| this checkout's handlers against the baseline's (median of the trials' ratios) | | "
+           f"{handlers_ratio:.2f} |"] if handlers_vs else []),
         f"| floor for `/score` then `/heatmaps`: one forward and two such round trips | | {1 + 2 * round_trip:.2f} |",
         f"| floor for `/robustness`: one forward and one such round trip | | {1 + round_trip:.2f} |",
         f"| start (offline, bundled model, ONNX cache empty) to HTTP up | {http_s:.1f} | |",
