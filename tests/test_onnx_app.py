@@ -4,6 +4,7 @@ path's numbers; a failed export leaves it on torch; CUDA, ZeroGPU and ``QUALICLI
 switch."""
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 import time
@@ -143,15 +144,19 @@ def test_a_failed_export_leaves_the_app_on_torch(onnx_on: Path, monkeypatch: pyt
     assert maps.negative.values.max() > 0.5
 
 
-@pytest.mark.parametrize("where", ["cuda", "zerogpu", "turned off"])
+@pytest.mark.parametrize("where", ["cuda", "zerogpu", "turned off", "onnxruntime not installed"])
 def test_gpu_zerogpu_and_opt_out_stay_on_torch(where: str, onnx_on: Path, monkeypatch: pytest.MonkeyPatch,
                                                tiny_checkpoint: Path) -> None:
     if where == "cuda":  # the app's device choice says CUDA (the model itself still loads on this CPU)
         monkeypatch.setattr(model_slots, "default_device", lambda: torch.device("cuda"))
     elif where == "zerogpu":
         monkeypatch.setattr(model_slots, "on_zero_gpu", lambda: True)
-    else:
+    elif where == "turned off":
         monkeypatch.setenv(ONNX_ENV, "0")
+    else:
+        real_find_spec = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *args: None if name == "onnxruntime" else real_find_spec(name, *args))
     threads_before = set(threading.enumerate())
     model = load_studio(tiny_checkpoint, max_side=CPU_MAX_SIDE, lazy=True).primary
     assert type(model) is QualityScorer

@@ -31,7 +31,7 @@ import torch
 from qualiclip import MODELS, CheckpointError, QualiCLIPError, QualityScorer, WeightsUnavailableError, load_model
 from qualiclip.model_registry import OFFLINE_MODEL
 from qualiclip.onnx.backend import SessionScorer
-from qualiclip.onnx.background import BackgroundExports
+from qualiclip.onnx.background import BackgroundExports, runtime_installed
 from qualiclip.scoring import default_device
 
 from .gpu import on_zero_gpu
@@ -146,7 +146,10 @@ class OnnxSwitch:
     """Makes each loaded model switch to ONNX Runtime in the background, when :func:`onnx_switch_wanted`."""
 
     def __init__(self) -> None:
-        self.exports = BackgroundExports() if onnx_switch_wanted() else None
+        wanted = onnx_switch_wanted()
+        if wanted and not runtime_installed():
+            LOG.info("models stay on torch: ONNX Runtime is not installed (pip install '.[onnx]')")
+        self.exports = BackgroundExports() if wanted and runtime_installed() else None
 
     def __call__(self, model: QualityScorer, key: str, weights: str | Path | None = None) -> QualityScorer:
         """``model`` (``load_model(key, weights)``), as a :class:`SessionScorer` being switched, or unchanged."""
