@@ -9,6 +9,7 @@ into place only when complete). An export that fails is logged and leaves its mo
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from concurrent.futures import Future
@@ -20,6 +21,13 @@ from .backend import SessionScorer, cached_export
 from .export import weights_licence, weights_sha256
 
 LOG = logging.getLogger("qualiclip.onnx")
+#: What an export and its session need (the ``onnx`` extra).
+NEEDED = ("onnxruntime", "onnx")
+
+
+def runtime_installed() -> bool:
+    """True when the ``onnx`` extra is installed (checked without importing it)."""
+    return all(importlib.util.find_spec(name) is not None for name in NEEDED)
 
 
 def export_for(scorer: QualityScorer, model: str, weights: str | Path | None = None,
