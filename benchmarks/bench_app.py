@@ -26,10 +26,11 @@ With ``--baseline`` the baseline checkout's ``app.py`` also serves the same weig
 ``/score`` then ``/heatmaps`` is timed on both servers, one after the other (which goes first alternates),
 with the same new photo: the ratio of the two, trial by trial, is the app's speed-up on one machine at
 one time, whatever else loads it; and the same sequence on each checkout's own handlers, no HTTP
-(``benchmarks/app_handlers.py``, one worker process per checkout, asked in turn). On a CPU this checkout's app switches its models to ONNX Runtime
-(``qualiclip.studio.model_slots``); the bench exports the model into its own cache folder first, so the
-served app (and the in-process handlers) run on ONNX Runtime from the first trial, as an app whose
-export is cached does. The bare forward stays the torch ``model.score``.
+(``benchmarks/app_handlers.py``, one worker process per checkout, asked in turn). On a CPU this
+checkout's app switches its models to ONNX Runtime (``qualiclip.studio.model_slots``); the bench
+exports the model into its own cache folder first, so the served app (and the in-process handlers)
+run on ONNX Runtime from the first trial, as an app whose export is cached does. The bare forward
+stays the torch ``model.score``.
 
     python -m benchmarks.bench_app [--trials 5] [--root OTHER_CHECKOUT] [--baseline CHECKOUT] [--update-results]
 """
@@ -238,8 +239,8 @@ def main() -> int:
         for each in filter(None, (server, base_server)):
             stop(each)
     handlers_only = in_process(weights, photos, model, args.trials) if args.root == ROOT else None
-    handlers_vs = (handlers_against_baseline(args.baseline, weights,
-                                             [photo_variant(base, 100 + index, work) for index in range(args.trials + 1)])
+    fresh = [photo_variant(base, 100 + index, work) for index in range(args.trials + 1)]
+    handlers_vs = (handlers_against_baseline(args.baseline, weights, fresh)
                    if args.baseline and args.root == ROOT else None)
     starts, baseline_starts = [], []
     for run in range(args.start_runs):

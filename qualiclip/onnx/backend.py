@@ -41,7 +41,8 @@ _SCORE_OUTPUTS = list(OUTPUTS[:3])
 
 
 def onnx_cache_dir() -> Path:
-    """Where exports are cached: ``$QUALICLIP_ONNX_CACHE`` if set, else ``$TORCH_HOME/hub/checkpoints/qualiclip-onnx``."""
+    """Where exports are cached: ``$QUALICLIP_ONNX_CACHE`` if set, else
+    ``$TORCH_HOME/hub/checkpoints/qualiclip-onnx``."""
     return Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else cache_dir() / CACHE_FOLDER
 
 
@@ -116,7 +117,8 @@ class SessionScorer(QualityScorer):
         return f"{super().description} on ONNX Runtime" if self.session is not None else super().description
 
     def run(self, batch: torch.Tensor, outputs: Sequence[str], session: object | None = None) -> list[torch.Tensor]:
-        """The graph's ``outputs`` for (B, 3, H, W) unit-range images, as CPU tensors (``session``: the attached one)."""
+        """The graph's ``outputs`` for (B, 3, H, W) unit-range images, as CPU tensors (``session``: by default
+        the attached one)."""
         session = session or self.session
         return [torch.from_numpy(array) for array in session.run(list(outputs), {INPUT: check_batch(batch)})]
 

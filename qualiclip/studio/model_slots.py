@@ -12,8 +12,8 @@ memory and, on ZeroGPU, in what every cold worker moves onto its GPU.
 
 On a CPU (not CUDA, not ZeroGPU) each model, once loaded, switches to ONNX Runtime in the background
 (:class:`~qualiclip.onnx.background.BackgroundExports`): it serves on torch at once, and from ONNX
-Runtime (about 1.3x to 1.7x faster) when its export, cached per weights hash, is ready. A failed export
-leaves it on torch. ``QUALICLIP_STUDIO_ONNX=0`` turns the switch off.
+Runtime (its image tower about 1.3x faster) when its export, cached per weights hash, is ready. A failed
+export leaves it on torch. ``QUALICLIP_STUDIO_ONNX=0`` turns the switch off.
 """
 from __future__ import annotations
 
@@ -137,7 +137,8 @@ def default_max_side() -> int:
 
 
 def onnx_switch_wanted() -> bool:
-    """True when the app's models should switch to ONNX Runtime: on a CPU, off ZeroGPU, unless ``$QUALICLIP_STUDIO_ONNX`` says no."""
+    """True when the app's models should switch to ONNX Runtime: on a CPU, off ZeroGPU, unless
+    ``$QUALICLIP_STUDIO_ONNX`` says no."""
     return (default_device().type == "cpu" and not on_zero_gpu()
             and os.environ.get(ONNX_ENV, "1").strip().lower() not in ("0", "false", "off", "no"))
 
@@ -146,10 +147,10 @@ class OnnxSwitch:
     """Makes each loaded model switch to ONNX Runtime in the background, when :func:`onnx_switch_wanted`."""
 
     def __init__(self) -> None:
-        wanted = onnx_switch_wanted()
-        if wanted and not runtime_installed():
+        wanted, installed = onnx_switch_wanted(), runtime_installed()
+        if wanted and not installed:
             LOG.info("models stay on torch: ONNX Runtime is not installed (pip install '.[onnx]')")
-        self.exports = BackgroundExports() if wanted and runtime_installed() else None
+        self.exports = BackgroundExports() if wanted and installed else None
 
     def __call__(self, model: QualityScorer, key: str, weights: str | Path | None = None) -> QualityScorer:
         """``model`` (``load_model(key, weights)``), as a :class:`SessionScorer` being switched, or unchanged."""
