@@ -12,8 +12,8 @@ memory and, on ZeroGPU, in what every cold worker moves onto its GPU.
 
 On a CPU (not CUDA, not ZeroGPU) each model, once loaded, switches to ONNX Runtime in the background
 (:class:`~qualiclip.onnx.background.BackgroundExports`): it serves on torch at once, and from ONNX
-Runtime (its image tower about 1.3x faster) when its export, cached per weights hash, is ready. A failed
-export leaves it on torch. ``QUALICLIP_STUDIO_ONNX=0`` turns the switch off.
+Runtime (its image tower up to 1.4x faster on 2 cores; docs/onnx.md) when its export, cached per
+weights hash, is ready. A failed export leaves it on torch. ``QUALICLIP_STUDIO_ONNX=0`` turns the switch off.
 """
 from __future__ import annotations
 
