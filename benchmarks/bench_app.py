@@ -141,9 +141,9 @@ class HandlerWorker:
     """``benchmarks/app_handlers.py`` for one checkout: times its handlers' score then heatmaps of a photo."""
 
     def __init__(self, checkout: Path, weights: Path) -> None:
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "app_handlers.py"), str(checkout),
-                                         str(weights)], cwd=checkout, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        text=True)
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "app_handlers.py"), str(weights)],
+                                        cwd=checkout, env={**os.environ, "PYTHONPATH": str(checkout)},
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if self.process.stdout.readline().strip() != "ready":
             raise RuntimeError(f"the handlers of {checkout} did not load (exit code {self.process.wait()})")
 
