@@ -14,13 +14,13 @@ START_TIMEOUT_S = 300
 
 
 def start_app(root: Path, port: int, weights: Path | None,
-              env_vars: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
-    """``python app.py`` in ``root`` on ``port`` (on ``weights``, else the production choice of models; with
-    ``env_vars`` added to its environment).
+              extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
+    """``python app.py`` in ``root`` on ``port`` (on ``weights``, else the production choice of models),
+    with ``extra_env`` added to this process's environment.
 
     Returns the process and the seconds until it answered HTTP.
     """
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **(env_vars or {})}
+    env = {**os.environ, **(extra_env or {}), "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     env.pop(WEIGHTS_ENV, None)
     if weights is not None:
         env[WEIGHTS_ENV] = str(weights)

@@ -67,6 +67,21 @@ def pytest_configure(config: pytest.Config) -> None:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def app_models_on_torch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The app's models stay on torch in tests (``QUALICLIP_STUDIO_ONNX=0``), so every app test sees one
+    backend throughout; tests of the ONNX Runtime switch turn it on. Any export goes to a temporary
+    cache folder (yielded), never the user's."""
+    from qualiclip.onnx.backend import CACHE_ENV
+    from qualiclip.studio.model_slots import ONNX_ENV
+
+    cache = tmp_path_factory.mktemp("onnx-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ONNX_ENV, "0")
+        patch.setenv(CACHE_ENV, str(cache))
+        yield cache
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread() -> Iterator[None]:
     """One torch thread for a module of many small ops: on 2 shared cores, threads mostly wait."""

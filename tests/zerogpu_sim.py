@@ -29,15 +29,18 @@ import os
 import signal
 import socket
 import subprocess
-import time
-import urllib.request
 import sys
 import threading
+import time
 import types
+import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LOG_ENV, REUSE_ENV = "SIM_LOG", "SIM_REUSE_WORKERS"
 
@@ -192,7 +195,7 @@ def same(one, other) -> bool:
                                          else one == other)
 
 
-def _pixels(figure) -> "np.ndarray":
+def _pixels(figure) -> np.ndarray:
     """A matplotlib figure drawn to RGBA pixels."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -9,11 +9,15 @@ batching by size, errors) is the torch scorer's own. On 2 CPU cores ONNX Runtime
 (AVX-512) to 1.7x (AVX2) faster than torch (docs/onnx.md, benchmarks/RESULTS.md).
 
 The graph is exported once per weights (their SHA-256, the prompt features and the multiplier make the
-key) into a cache folder beside torch's checkpoint cache, and reused by every later load.
+key) into a cache folder beside torch's checkpoint cache (``$QUALICLIP_ONNX_CACHE`` overrides it), and
+reused by every later load. :class:`SessionScorer` is the same scorer with its session attached later
+(torch until then): the app switches its models to ONNX Runtime that way, once a background export is
+ready (:mod:`qualiclip.onnx.background`).
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Sequence
@@ -31,12 +35,15 @@ from .export import GRAPH_VERSION, INPUT, OUTPUTS, export_onnx
 
 #: The cache folder's name, inside torch's checkpoint cache (``$TORCH_HOME/hub/checkpoints``).
 CACHE_FOLDER = "qualiclip-onnx"
+#: The environment variable naming another cache folder.
+CACHE_ENV = "QUALICLIP_ONNX_CACHE"
 _SCORE_OUTPUTS = list(OUTPUTS[:3])
 
 
 def onnx_cache_dir() -> Path:
-    """Where exports are cached: ``$TORCH_HOME/hub/checkpoints/qualiclip-onnx`` by default."""
-    return cache_dir() / CACHE_FOLDER
+    """Where exports are cached: ``$QUALICLIP_ONNX_CACHE`` if set, else
+    ``$TORCH_HOME/hub/checkpoints/qualiclip-onnx``."""
+    return Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else cache_dir() / CACHE_FOLDER
 
 
 def export_key(scorer: QualityScorer, weights_hash: str) -> str:
@@ -57,11 +64,17 @@ def cached_export(scorer: QualityScorer, weights_hash: str, licence: str, folder
 
 
 def open_session(path: str | Path, threads: int | None = None) -> object:
-    """An ONNX Runtime CPU session for ``path`` on ``threads`` intra-op threads (default: torch's count)."""
+    """An ONNX Runtime CPU session for ``path`` on ``threads`` intra-op threads (default: torch's count).
+
+    Its threads sleep rather than spin between operators: on a CPU shared with other work (a server's
+    other threads, other processes) spinning threads take the cores that work needs; the RN50 trunk was
+    as fast or faster without spinning on 2 loaded cores (docs/onnx.md).
+    """
     ort = import_optional("onnxruntime", "onnx")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or torch.get_num_threads()
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
@@ -76,11 +89,71 @@ def check_batch(batch: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(batch.detach().to("cpu", torch.float32).numpy())
 
 
-class OnnxRuntimeScorer(QualityScorer):
+class SessionScorer(QualityScorer):
+    """A :class:`QualityScorer` whose trunk and scores come from an ONNX Runtime session once one is
+    attached (:meth:`attach`), and from torch until then; the switch is thread-safe (a call reads the
+    session once, and a call under way when it is attached finishes on torch)."""
+
+    #: The attached session and the file it runs (None: torch).
+    session: object | None = None
+    onnx_path: Path | None = None
+
+    @classmethod
+    def of(cls, scorer: QualityScorer) -> SessionScorer:
+        """``scorer`` as a :class:`SessionScorer`, torch for now: a shallow copy sharing its module (weights,
+        prompt features) and every setting, so nothing is loaded or copied."""
+        switchable = cls.__new__(cls)
+        switchable.__dict__.update(scorer.__dict__)
+        return switchable
+
+    def attach(self, path: Path) -> None:
+        """Run on the exported file ``path`` from now on (its session is opened first)."""
+        session = open_session(path)
+        self.onnx_path, self.session = path, session
+
+    @property
+    def description(self) -> str:
+        """The torch scorer's line, plus the backend once a session is attached."""
+        return f"{super().description} on ONNX Runtime" if self.session is not None else super().description
+
+    def run(self, batch: torch.Tensor, outputs: Sequence[str], session: object | None = None) -> list[torch.Tensor]:
+        """The graph's ``outputs`` for (B, 3, H, W) unit-range images, as CPU tensors (``session``: by default
+        the attached one)."""
+        session = session or self.session
+        return [torch.from_numpy(array) for array in session.run(list(outputs), {INPUT: check_batch(batch)})]
+
+    def trunk(self, batch: torch.Tensor) -> torch.Tensor:
+        """:meth:`QualityScorer.trunk` computed by ONNX Runtime (the heatmaps and ``score_trunk`` start from it)."""
+        session = self.session
+        if session is None:
+            return super().trunk(batch)
+        [trunk] = self.run(batch, ["trunk"], session)
+        return trunk
+
+    def score_batch(self, batch: torch.Tensor) -> BatchScores:
+        """(B, 3, H, W) unit-range images -> their :class:`BatchScores`, the whole score in ONNX Runtime."""
+        session = self.session
+        if session is None:
+            return super().score_batch(batch)
+        return BatchScores(*self.run(batch, _SCORE_OUTPUTS, session))
+
+    def scored_trunk(self, batch: torch.Tensor) -> tuple[torch.Tensor, BatchScores]:
+        """(:meth:`trunk`, :meth:`score_batch`) of one batch from one pass: one ONNX Runtime run, or on torch
+        the trunk and :meth:`score_trunk` (what an image scored and explained needs)."""
+        session = self.session
+        if session is None:
+            trunk = super().trunk(batch)
+            return trunk, self.score_trunk(trunk)
+        *scores, trunk = self.run(batch, OUTPUTS, session)
+        return trunk, BatchScores(*scores)
+
+
+class OnnxRuntimeScorer(SessionScorer):
     """A :class:`QualityScorer` on the CPU whose scores and trunk come from ONNX Runtime (see the module).
 
     ``weights_hash`` and ``licence`` describe the weights (they go into the export's metadata and its
     cache key); ``cache`` overrides the cache folder. The precision is fp32: bf16 is a torch autocast.
+    The session is attached (exported first if need be) before the constructor returns.
     """
 
     def __init__(self, clip: open_clip.CLIP, prompt_features: torch.Tensor, *, weights_hash: str, licence: str,
@@ -91,23 +164,4 @@ class OnnxRuntimeScorer(QualityScorer):
         if precision != "fp32":
             raise ValueError(f"the onnxruntime backend runs in fp32; precision={precision!r} needs backend='torch'")
         super().__init__(clip, prompt_features, device="cpu", **options)
-        self.onnx_path = cached_export(self, weights_hash, licence, cache)
-        self.session = open_session(self.onnx_path)
-
-    @property
-    def description(self) -> str:
-        """The torch scorer's line, plus the backend."""
-        return f"{super().description} on ONNX Runtime"
-
-    def run(self, batch: torch.Tensor, outputs: Sequence[str]) -> list[torch.Tensor]:
-        """The graph's ``outputs`` for (B, 3, H, W) unit-range images, as CPU tensors."""
-        return [torch.from_numpy(array) for array in self.session.run(list(outputs), {INPUT: check_batch(batch)})]
-
-    def trunk(self, batch: torch.Tensor) -> torch.Tensor:
-        """:meth:`QualityScorer.trunk` computed by ONNX Runtime (the heatmaps and ``score_trunk`` start from it)."""
-        [trunk] = self.run(batch, ["trunk"])
-        return trunk
-
-    def score_batch(self, batch: torch.Tensor) -> BatchScores:
-        """(B, 3, H, W) unit-range images -> their :class:`BatchScores`, the whole score in ONNX Runtime."""
-        return BatchScores(*self.run(batch, _SCORE_OUTPUTS))
+        self.attach(cached_export(self, weights_hash, licence, cache))

@@ -5,7 +5,8 @@ the same image again with each call. :class:`AnalysisCache` keys an image by its
 of the file's bytes) and keeps a few recent :class:`Analysis` records, so the image is decoded and
 its image-tower trunk run once; the heatmaps start from the trunk (a pool-only backward) and the
 robustness preview reuses the original's score. Everything read from a record equals what the
-uncached path computes, bit for bit.
+uncached path computes, bit for bit (on the backend the model runs on then: a model that switches to
+ONNX Runtime, see :mod:`qualiclip.studio.model_slots`, gives the torch numbers within 1e-5).
 
 The cache lives in the main process. On ZeroGPU each model-running call runs in a forked worker, so
 the cache is the call's :class:`~qualiclip.studio.gpu.Carry`: before a call, :meth:`AnalysisCache.handed`
@@ -30,8 +31,9 @@ import numpy as np
 import torch
 
 from qualiclip import PreparedImage, QualityScorer
-from qualiclip.scoring import BatchScores
 from qualiclip.imaging import ImageInput
+from qualiclip.onnx.backend import SessionScorer
+from qualiclip.scoring import BatchScores
 
 from .inputs import load_input
 
@@ -108,8 +110,11 @@ class Carried:
 
 
 def analyse(model: QualityScorer, image: ImageInput | PreparedImage) -> Analysis:
-    """Prepare ``image`` for ``model``, run the trunk once and score it from there."""
+    """Prepare ``image`` for ``model``, run the trunk once and score it from there (a model switched to
+    ONNX Runtime gives both from one run of its graph)."""
     prepared = model.prepare(image)
+    if isinstance(model, SessionScorer):
+        return Analysis(prepared, *model.scored_trunk(prepared.pixels[None]))
     trunk = model.trunk(prepared.pixels[None])
     return Analysis(prepared, trunk, model.score_trunk(trunk))
 
