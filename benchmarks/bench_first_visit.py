@@ -78,7 +78,8 @@ def main() -> int:
     load = os.getloadavg()[0]
     lines = [f"`python -m benchmarks.bench_first_visit --runs {args.runs} --arrive {args.arrive:g}`: `python app.py` "
              f"on a random {args.arch} checkpoint, CPU ({os.cpu_count()} cores, load average {load:.1f} at the end); "
-             f"{len(EXAMPLES)} examples clicked once each per start-up, {args.runs} start-ups per variant, interleaved.",
+             f"{len(EXAMPLES)} examples clicked once each per start-up, {args.runs} start-ups per variant, "
+             "interleaved.",
              "", "| examples' results | click -> score and heatmaps, median | slowest |", "|---|---|---|"]
     lines += [f"| {name} | {statistics.median(times):.2f} s | {max(times):.2f} s |" for name, times in measured.items()]
     lines += ["", f"Computed ahead, a click is {cold / ahead:.1f}x faster; what remains is Gradio's round trip "

@@ -259,3 +259,16 @@ def count_forwards(tiny_studio: Studio, monkeypatch: pytest.MonkeyPatch) -> list
     original = model.trunk
     monkeypatch.setattr(model, "trunk", lambda batch: calls.append(len(batch)) or original(batch))
     return calls
+
+
+@pytest.fixture(scope="session")
+def report_photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of two small photos for robustness reports, named so that its sorted order is the order the
+    tests give them in (a report's random draws follow the photos' order)."""
+    from PIL import Image
+    from skimage import data
+
+    root = tmp_path_factory.mktemp("report_photos")
+    Image.fromarray(data.astronaut()[::8, ::8]).save(root / "a.png")
+    Image.fromarray(data.coffee()[::6, ::6]).save(root / "b.png")
+    return root

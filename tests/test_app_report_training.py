@@ -26,26 +26,15 @@ TYPES = ["jpeg", "white_noise"]
 SEED = 3
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two small photos, named so that the folder's sorted order is the order they are uploaded in."""
-    from skimage import data
-
-    root = tmp_path_factory.mktemp("report")
-    Image.fromarray(data.astronaut()[::8, ::8]).save(root / "a.png")
-    Image.fromarray(data.coffee()[::6, ::6]).save(root / "b.png")
-    return root
-
-
-def test_report_endpoint_gives_the_numbers_of_eval_synthetic(app_client, tiny_checkpoint: Path, folder: Path,
-                                                             tmp_path: Path, capsys) -> None:
+def test_report_endpoint_gives_the_numbers_of_eval_synthetic(app_client, tiny_checkpoint: Path,
+                                                             report_photos: Path, tmp_path: Path, capsys) -> None:
     from gradio_client import handle_file
 
     table, scores = tmp_path / "table.csv", tmp_path / "scores.csv"
-    assert main(["eval-synthetic", "--weights", str(tiny_checkpoint), str(folder), "--types", *TYPES,
+    assert main(["eval-synthetic", "--weights", str(tiny_checkpoint), str(report_photos), "--types", *TYPES,
                  "--seed", str(SEED), "--csv", str(table), "--scores", str(scores)]) == 0
     capsys.readouterr()
-    photos = [handle_file(str(path)) for path in sorted(folder.iterdir())]
+    photos = [handle_file(str(path)) for path in sorted(report_photos.iterdir())]
     _, shown, summary, report_csv, report_png = app_client.predict(photos, TYPES, SEED,
                                                                    api_name="/robustness_report")
     rows = list(csv.DictReader(open(report_csv)))
@@ -109,12 +98,14 @@ def test_training_steps_lower_the_loss_on_every_example_and_never_touch_the_serv
 
 @needs_chromium
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_report_and_training_in_a_browser(chromium, app_url: str, folder: Path, viewport: dict[str, int]) -> None:
+def test_report_and_training_in_a_browser(chromium, app_url: str, report_photos: Path,
+                                          viewport: dict[str, int]) -> None:
     page = _open(chromium, app_url, viewport)
     try:
         page.get_by_role("tab", name="Robustness").click()
         page.get_by_text("Robustness report over your photos").click()
-        page.locator("#report-files input[type=file]").set_input_files([str(p) for p in sorted(folder.iterdir())])
+        photos = [str(path) for path in sorted(report_photos.iterdir())]
+        page.locator("#report-files input[type=file]").set_input_files(photos)
         page.locator("#report-types input").click()
         page.get_by_role("option", name="Compression › JPEG", exact=True).click()
         page.keyboard.press("Escape")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,23 +24,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TYPES = ["jpeg", "white_noise", "gaussian_blur"]
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two small photos, named so that the folder's sorted order is the order given to the report."""
-    from skimage import data
-
-    root = tmp_path_factory.mktemp("photos")
-    Image.fromarray(data.astronaut()[::8, ::8]).save(root / "a.png")
-    Image.fromarray(data.coffee()[::6, ::6]).save(root / "b.png")
-    return root
-
-
-def test_report_equals_eval_synthetic(tiny_checkpoint, tiny_model, folder, tmp_path, capsys) -> None:
+def test_report_equals_eval_synthetic(tiny_checkpoint, tiny_model, report_photos, tmp_path, capsys) -> None:
     table, scores = tmp_path / "table.csv", tmp_path / "scores.csv"
-    assert main(["eval-synthetic", "--weights", str(tiny_checkpoint), str(folder), "--types", *TYPES,
+    assert main(["eval-synthetic", "--weights", str(tiny_checkpoint), str(report_photos), "--types", *TYPES,
                  "--seed", "3", "--csv", str(table), "--scores", str(scores)]) == 0
     capsys.readouterr()
-    report = robustness_report(sorted(folder.iterdir()), {"tiny": tiny_model}, TYPES, seed=3)
+    report = robustness_report(sorted(report_photos.iterdir()), {"tiny": tiny_model}, TYPES, seed=3)
 
     [cli_scores] = read_level_scores(scores).values()  # every score at full precision
     mine = {(r.image, r.distortion, r.level): r.score for r in report.records["tiny"]}

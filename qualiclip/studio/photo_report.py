@@ -56,6 +56,7 @@ def summary(report: RobustnessReport, titles: dict[str, str]) -> str:
         weakest = ", ".join(f"{type_label(row.distortion)} ({row.spearman:.2f})"
                             for row in [row for row in typed if row.monotone_fraction < 1][:3])
         line = (f"**{titles.get(model, model)}**: mean Spearman(level, score) {overall.spearman:.3f} over "
-                f"{len(typed)} type{'s' * (len(typed) != 1)}; {overall.monotone_fraction:.0%} of the photos' series fall monotonically.")
+                f"{len(typed)} type{'s' * (len(typed) != 1)}; {overall.monotone_fraction:.0%} of the photos' series "
+                "fall monotonically.")
         lines.append(line + (f" Least reliable: {weakest}." if weakest else ""))
     return "\n\n".join(lines)
