@@ -128,3 +128,9 @@ def dataframe(columns: Sequence[Column], **options: Any) -> gr.Dataframe:
     widths = [column.width for column in columns]
     return gr.Dataframe(headers=[column.name for column in columns], datatype=[column.datatype for column in columns],
                         column_widths=widths if all(widths) else None, **options)
+
+
+def download_buttons(*labels: str) -> list[gr.DownloadButton]:
+    """Small download buttons side by side, one per label (a result's CSV, its figure's PNG)."""
+    with gr.Row():
+        return [gr.DownloadButton(label, size="sm") for label in labels]

@@ -5,7 +5,7 @@ import gradio as gr
 
 from .. import batch
 from ..callbacks import BATCH_TAB
-from . import Page, TabParts, dataframe
+from . import Page, TabParts, dataframe, download_buttons
 
 LABEL = BATCH_TAB
 
@@ -17,7 +17,7 @@ def build(page: Page, tab: gr.Tab) -> TabParts:
     order = gr.Radio(list(batch.ORDERS), label="Order of the results", elem_id="batch-order")
     table = dataframe(batch.table_columns(page.studio.primary.prompt_pairs), label="Results", interactive=False,
                       wrap=True, elem_id="batch-table")
-    csv_file = gr.DownloadButton("Download CSV", size="sm")
+    [csv_file] = download_buttons("Download CSV")
     wire = page.endpoints.wire
     scored = wire(button.click, page.handlers.batch_score, page.bookings.batch, inputs=files,
                   outputs=[table, csv_file], api_name="batch")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..callbacks import compare_table_columns
-from . import DISPLAY_FORMAT, Page, TabParts, dataframe
+from . import DISPLAY_FORMAT, Page, TabParts, dataframe, download_buttons
 
 LABEL = "Compare"
 
@@ -18,7 +18,7 @@ def build(page: Page, tab: gr.Tab) -> TabParts:
     table = dataframe(compare_table_columns(page.studio.primary.prompt_pairs), label="Models", interactive=False,
                       wrap=True)
     summary = gr.Markdown(elem_id="compare-summary")
-    csv = gr.DownloadButton("Download table (CSV)", size="sm")
+    [csv] = download_buttons("Download table (CSV)")
     gallery = gr.Gallery(label="Heatmaps per model (Grad-CAM of its score)", columns=2, format=DISPLAY_FORMAT,
                          interactive=False)
     page.endpoints.wire(button.click, page.handlers.compare_models, page.bookings.compare, inputs=page.image,

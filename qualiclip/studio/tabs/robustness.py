@@ -10,7 +10,7 @@ import gradio as gr
 from .. import photo_report as reports
 from .. import robustness
 from ..callbacks import ROBUSTNESS_TAB
-from . import Page, TabParts, UploadPart, before_after, dataframe, raw_result
+from . import Page, TabParts, UploadPart, before_after, dataframe, download_buttons, raw_result
 
 LABEL = ROBUSTNESS_TAB
 
@@ -45,9 +45,7 @@ def sweep(page: Page, degradation: gr.Dropdown) -> list:
     summary = gr.Markdown(elem_id="sweep-summary")
     plot = gr.Plot(label="Score vs level (one panel per distortion group)", elem_id="sweep-plot")
     table = dataframe(robustness.SWEEP_TABLE, label="Scores per level", interactive=False, elem_id="sweep-table")
-    with gr.Row():
-        csv = gr.DownloadButton("Download table (CSV)", size="sm")
-        png = gr.DownloadButton("Download plot (PNG)", size="sm")
+    csv, png = download_buttons("Download table (CSV)", "Download plot (PNG)")
     page.endpoints.wire(button.click, page.handlers.sweep_image, page.bookings.sweep,
                         inputs=[page.image, degradation, every_type], outputs=[plot, table, summary, csv, png],
                         api_name="sweep")
@@ -71,9 +69,7 @@ def photo_report(page: Page) -> None:
         plot = gr.Plot(label="Mean score vs level, +-1 sd over the photos (one panel per type)", show_label=False,
                        elem_id="report-plot")  # the label would cover the figure's legend
         table = dataframe(reports.REPORT_TABLE, label="Per model and type", interactive=False, elem_id="report-table")
-        with gr.Row():
-            csv = gr.DownloadButton("Download report (CSV)", size="sm")
-            png = gr.DownloadButton("Download figure (PNG)", size="sm")
+        csv, png = download_buttons("Download report (CSV)", "Download figure (PNG)")
     page.endpoints.wire(button.click, page.handlers.robustness_report, page.bookings.robustness_report,
                         inputs=[files, types, seed], outputs=[plot, table, summary, csv, png],
                         api_name="robustness_report")
