@@ -67,6 +67,12 @@ def test_report_over_its_limits_is_refused_before_any_work(app_client, tmp_path:
     # 2 x 0.39 MP x 24 types x 1 model x 6 levels = 113 MP, above the 60 MP limit
     with pytest.raises(Exception, match="113.2 MP to score, more than the limit of 60 MP"):
         app_client.predict([handle_file(str(p)) for p in big], [], 0, api_name="/robustness_report")
+    corrupt = tmp_path / "holiday.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    with pytest.raises(Exception, match="holiday.jpg is .*Try another image") as refused:
+        app_client.predict([handle_file(str(big[0])), handle_file(str(corrupt))], ["jpeg"], 0,
+                           api_name="/robustness_report")
+    assert str(tmp_path) not in str(refused.value) and "/tmp" not in str(refused.value)  # no server path
     with pytest.raises(Exception, match="no_such_type.* is not in the list of choices"):
         app_client.predict([handle_file(str(big[0]))], ["no_such_type"], 0, api_name="/robustness_report")
 
