@@ -20,9 +20,9 @@ DEFAULT_STEPS = 5
 LOSS_NAMES = {"consistency": "consistency", "positive": "positive ranking", "negative": "negative ranking",
               "total": "total (weighted)"}
 LOSS_TABLE = [Column("loss", "170px"), Column("before", "90px"), Column("after", "90px")]
-SIMILARITY_TABLE = [Column("crop", "60px"), Column("level", "60px"), Column("sim(positive) before", "120px"),
-                    Column("sim(positive) after", "120px"), Column("sim(negative) before", "120px"),
-                    Column("sim(negative) after", "120px")]
+#: Per crop and level: the mean cosine similarity with the positive prompts, then the negative ones, before and after.
+SIMILARITY_TABLE = [Column("crop"), Column("level"),  # no widths: the page sizes the columns to their headers
+                    *(Column(f"{prompt} {when}") for prompt in ("positive", "negative") for when in ("before", "after"))]
 DECIMALS = 4
 
 

@@ -45,8 +45,8 @@ def training(page: Page) -> list:
                            elem_id="training-losses")
         history = gr.LinePlot(x="step", y="value", color="loss", label="Every loss at every step",
                               elem_id="training-history")
-    similarities = dataframe(live_training.SIMILARITY_TABLE, label="Mean similarity with the prompts, per crop",
-                             interactive=False, elem_id="training-similarities")
+    similarities = dataframe(live_training.SIMILARITY_TABLE, interactive=False, elem_id="training-similarities",
+                             label="Mean cosine similarity with the positive and the negative prompts, per crop and level")
     result = gr.JSON(label="Result (before and after)", elem_id="training-result")
     outputs = [crops, losses, similarities, history, summary, result]
     page.endpoints.wire(button.click, page.handlers.training_step, page.bookings.training_step,
