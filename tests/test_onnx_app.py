@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ import torch
 import qualiclip.onnx.background
 from qualiclip import QualityScorer, load_model
 from qualiclip.onnx.backend import CACHE_ENV, SessionScorer
+from qualiclip.onnx.export import export_temporaries
 from qualiclip.studio import EXAMPLES_DIR, model_slots
 from qualiclip.studio.analysis import Analysis, analyse
 from qualiclip.studio.callbacks import Callbacks
@@ -121,6 +123,21 @@ def test_a_second_start_reuses_the_cached_export(onnx_on: Path, tiny_checkpoint:
     wait_for(lambda: again.session is not None, "the second switch")
     assert again.onnx_path == exported and exported.stat().st_mtime_ns == written
     assert list(onnx_on.glob("*.onnx")) == [exported]
+
+
+def test_an_export_clears_temporaries_left_by_a_dead_process_but_not_one_in_progress(tmp_path: Path,
+                                                                                    tiny_model: QualityScorer) -> None:
+    from qualiclip.onnx.backend import STALE_EXPORT_S, cached_export, export_key
+
+    target = tmp_path / f"{tiny_model.name}-{export_key(tiny_model, 'abc')}.onnx"
+    left, in_progress = tmp_path / f".{target.name}.dead.tmp", tmp_path / f".{target.name}.alive.tmp"
+    for temporary in (left, in_progress):
+        temporary.write_bytes(b"half an export")
+    old = time.time() - STALE_EXPORT_S - 60
+    os.utime(left, (old, old))
+    assert export_temporaries(target) == [in_progress, left]  # "alive" sorts before "dead"
+    assert cached_export(tiny_model, "abc", "test weights", tmp_path) == target and target.is_file()
+    assert not left.exists() and in_progress.exists()
 
 
 def test_a_failed_export_leaves_the_app_on_torch(onnx_on: Path, monkeypatch: pytest.MonkeyPatch,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -31,12 +32,15 @@ from ..errors import ImageLoadError
 from ..optional import import_optional
 from ..scoring import BatchScores, QualityScorer
 from ..weight_files import cache_dir
-from .export import GRAPH_VERSION, INPUT, OUTPUTS, export_onnx
+from .export import GRAPH_VERSION, INPUT, OUTPUTS, export_onnx, export_temporaries
 
 #: The cache folder's name, inside torch's checkpoint cache (``$TORCH_HOME/hub/checkpoints``).
 CACHE_FOLDER = "qualiclip-onnx"
 #: The environment variable naming another cache folder.
 CACHE_ENV = "QUALICLIP_ONNX_CACHE"
+#: An export's temporary file older than this was left by a process that died mid-export (an export of
+#: the official model takes under a minute on 2 cores).
+STALE_EXPORT_S = 3600
 _SCORE_OUTPUTS = list(OUTPUTS[:3])
 
 
@@ -59,8 +63,23 @@ def cached_export(scorer: QualityScorer, weights_hash: str, licence: str, folder
     name = re.sub(r"[^A-Za-z0-9._+-]", "_", scorer.name)
     path = (folder or onnx_cache_dir()) / f"{name}-{export_key(scorer, weights_hash)}.onnx"
     if not path.is_file():
+        remove_stale_temporaries(path)
         export_onnx(scorer, path, weights_hash=weights_hash, licence=licence)
     return path
+
+
+def remove_stale_temporaries(path: Path, max_age_s: float = STALE_EXPORT_S) -> list[Path]:
+    """Remove the temporaries of exports to ``path`` left by processes that died mid-export (older than
+    ``max_age_s``: a younger one may be another process's export in progress); the ones removed."""
+    now, removed = time.time(), []
+    for temporary in export_temporaries(path):
+        try:
+            if now - temporary.stat().st_mtime > max_age_s:
+                temporary.unlink()
+                removed.append(temporary)
+        except FileNotFoundError:  # removed meanwhile by another process
+            continue
+    return removed
 
 
 def open_session(path: str | Path, threads: int | None = None) -> object:

@@ -52,6 +52,8 @@ OUTPUT_CONVENTION = ("score: float32 [N] in [0, 1], higher is better; pair_proba
 METADATA_PREFIX = "qualiclip."
 #: Changes whenever the graph changes, so cached exports of an older graph are not reused.
 GRAPH_VERSION = 2
+#: Suffix of an export's temporary file (written beside the output, then renamed into place).
+TEMPORARY_SUFFIX = ".tmp"
 
 
 def mean_token_pool(pool: NativeResolutionAttentionPool, trunk: torch.Tensor) -> torch.Tensor:
@@ -159,7 +161,7 @@ def export_onnx(scorer: QualityScorer, output: str | Path, *, weights_hash: str,
     dynamic["trunk"] = {0: "n", 2: "trunk_h", 3: "trunk_w"}
     example = torch.rand(2, 3, 2 * MIN_SIDE, 3 * MIN_SIDE)  # non-square, so height and width stay distinct
     output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = output.with_name(f".{output.name}.{uuid.uuid4().hex}.tmp")  # renamed into place when complete
+    temporary = output.with_name(f".{output.name}.{uuid.uuid4().hex}{TEMPORARY_SUFFIX}")  # renamed when complete
     try:
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notices
@@ -173,6 +175,13 @@ def export_onnx(scorer: QualityScorer, output: str | Path, *, weights_hash: str,
     finally:
         temporary.unlink(missing_ok=True)
     return output
+
+
+def export_temporaries(output: str | Path) -> list[Path]:
+    """The temporary files of exports to ``output`` now on disk (one per export in progress, or left by a
+    process that died mid-export)."""
+    output = Path(output)
+    return sorted(output.parent.glob(f".{output.name}.*{TEMPORARY_SUFFIX}"))
 
 
 def _set_metadata(proto: object, metadata: Mapping[str, str]) -> None:
