@@ -8,7 +8,6 @@ tiny model and ``app.py`` on the real ones.
 """
 from __future__ import annotations
 
-import os
 
 import gradio as gr
 
@@ -20,6 +19,7 @@ from .gpu import on_zero_gpu
 from .inputs import MAX_UPLOAD_MB
 from .main_image import main_column, start_example_results, wire_main_image
 from .model_slots import Studio
+from .switches import switched_on
 from .tabs import Page, build_tabs
 
 #: Set to 0 (or false/no/off) to serve no MCP: by default the app is also an MCP server (see :func:`launch`).
@@ -78,7 +78,7 @@ def build_demo(studio: Studio, example_results: bool = False) -> gr.Blocks:
 
 def mcp_requested() -> bool:
     """Whether to serve MCP: yes unless ``$QUALICLIP_STUDIO_MCP`` (:data:`MCP_ENV`) says 0, false, no or off."""
-    return os.environ.get(MCP_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    return switched_on(MCP_ENV)
 
 
 def launch(demo: gr.Blocks, **options) -> tuple:

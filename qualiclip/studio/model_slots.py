@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from qualiclip.onnx.background import BackgroundExports, runtime_installed
 from qualiclip.scoring import default_device
 
 from .gpu import on_zero_gpu
+from .switches import switched_on
 
 LOG = logging.getLogger("qualiclip.studio")
 WEIGHTS_ENV = "QUALICLIP_STUDIO_WEIGHTS"
@@ -140,7 +140,7 @@ def onnx_switch_wanted() -> bool:
     """True when the app's models should switch to ONNX Runtime: on a CPU, off ZeroGPU, unless
     ``$QUALICLIP_STUDIO_ONNX`` says no."""
     return (default_device().type == "cpu" and not on_zero_gpu()
-            and os.environ.get(ONNX_ENV, "1").strip().lower() not in ("0", "false", "off", "no"))
+            and switched_on(ONNX_ENV))
 
 
 class OnnxSwitch:

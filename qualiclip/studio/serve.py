@@ -13,9 +13,10 @@ import os
 from .allocator import tune_for_serving
 from .layout import build_demo, launch
 from .model_slots import WEIGHTS_ENV, load_studio
+from .switches import switched_on
 
 
-#: Set to 0 to skip computing the example photos' results in the background after start-up.
+#: Set to 0 (or false, no, off) to skip computing the example photos' results in the background after start-up.
 EXAMPLE_RESULTS_ENV = "QUALICLIP_STUDIO_EXAMPLE_RESULTS"
 
 
@@ -23,5 +24,4 @@ def main() -> None:
     """Load the models, build the UI (the examples' results computed meanwhile, unless
     ``$QUALICLIP_STUDIO_EXAMPLE_RESULTS=0``) and serve it on http://127.0.0.1:7860 until stopped."""
     tune_for_serving()
-    example_results = os.environ.get(EXAMPLE_RESULTS_ENV, "1") != "0"
-    launch(build_demo(load_studio(os.environ.get(WEIGHTS_ENV)), example_results=example_results))
+    launch(build_demo(load_studio(os.environ.get(WEIGHTS_ENV)), example_results=switched_on(EXAMPLE_RESULTS_ENV)))
