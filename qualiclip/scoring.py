@@ -229,6 +229,12 @@ class QualityScorer:
         """(B, 3, H, W) unit-range images -> their :class:`BatchScores`."""
         return self.score_trunk(self.trunk(batch))
 
+    def scored_trunk(self, batch: torch.Tensor) -> tuple[torch.Tensor, BatchScores]:
+        """(:meth:`trunk`, :meth:`score_batch`) of one batch, the costly part run once: what an image that is
+        scored and explained needs (a backend may give both from one pass)."""
+        trunk = self.trunk(batch)
+        return trunk, self.score_trunk(trunk)
+
     @overload
     def score(self, images: Sequence[ImageInput | PreparedImage], batch_size: int = 8, *,
               errors: Literal["raise"] = "raise") -> list[ImageScore]: ...

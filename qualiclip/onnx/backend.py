@@ -157,12 +157,10 @@ class SessionScorer(QualityScorer):
         return BatchScores(*self.run(batch, _SCORE_OUTPUTS, session))
 
     def scored_trunk(self, batch: torch.Tensor) -> tuple[torch.Tensor, BatchScores]:
-        """(:meth:`trunk`, :meth:`score_batch`) of one batch from one pass: one ONNX Runtime run, or on torch
-        the trunk and :meth:`score_trunk` (what an image scored and explained needs)."""
+        """:meth:`QualityScorer.scored_trunk` from one ONNX Runtime run (torch until a session is attached)."""
         session = self.session
         if session is None:
-            trunk = super().trunk(batch)
-            return trunk, self.score_trunk(trunk)
+            return super().scored_trunk(batch)
         *scores, trunk = self.run(batch, OUTPUTS, session)
         return trunk, BatchScores(*scores)
 

@@ -32,7 +32,6 @@ import torch
 
 from qualiclip import PreparedImage, QualityScorer
 from qualiclip.imaging import ImageInput
-from qualiclip.onnx.backend import SessionScorer
 from qualiclip.scoring import BatchScores
 
 from .inputs import load_input
@@ -113,10 +112,7 @@ def analyse(model: QualityScorer, image: ImageInput | PreparedImage) -> Analysis
     """Prepare ``image`` for ``model``, run the trunk once and score it from there (a model switched to
     ONNX Runtime gives both from one run of its graph)."""
     prepared = model.prepare(image)
-    if isinstance(model, SessionScorer):
-        return Analysis(prepared, *model.scored_trunk(prepared.pixels[None]))
-    trunk = model.trunk(prepared.pixels[None])
-    return Analysis(prepared, trunk, model.score_trunk(trunk))
+    return Analysis(prepared, *model.scored_trunk(prepared.pixels[None]))
 
 
 def is_file(image: Any) -> bool:
