@@ -12,6 +12,7 @@ click on an example costs one GPU call, as any upload.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any, Callable, Hashable, Sequence
 
@@ -27,13 +28,16 @@ class ExampleResults:
 
     def __init__(self) -> None:
         self._results: dict[tuple[str, Settings], tuple] = {}
+        #: The examples' file sizes: an upload of another size is no example, told without hashing it
+        #: (the analysis cache hashes every upload already; most uploads are not examples).
+        self._sizes: set[int] = set()
         self._lock = threading.Lock()
         #: Set when :meth:`compute` has gone through every example (used or not).
         self.ready = threading.Event()
 
     def get(self, image: Any, settings: Settings) -> tuple | None:
         """The kept outputs for ``image`` (a file) with ``settings``, or None."""
-        if not self._results or not is_file(image):
+        if not self._results or not is_file(image) or os.path.getsize(image) not in self._sizes:
             return None
         with self._lock:
             return self._results.get((file_digest(image), tuple(settings)))
@@ -48,6 +52,7 @@ class ExampleResults:
                 continue
             with self._lock:
                 self._results[file_digest(example), tuple(settings)] = outputs
+                self._sizes.add(os.path.getsize(example))
         self.ready.set()
         LOG.info("results of %d example photos ready", len(self._results))
 
