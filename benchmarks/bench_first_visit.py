@@ -27,7 +27,7 @@ from qualiclip.studio.page_text import example_label
 from qualiclip.studio.serve import EXAMPLE_RESULTS_ENV
 from qualiclip.tiny import make_random_checkpoint
 from tests.app_server import free_port
-from tests.browser import CHROMIUM, LAUNCH_ARGS
+from tests.browser import CHROMIUM, DESKTOP, LAUNCH_ARGS, open_page
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## First visit: click an example -> score and heatmaps"
@@ -38,10 +38,7 @@ def clicks(browser, url: str) -> list[float]:
     """Seconds from a click on each example to its score and heatmap caption, one fresh page per example."""
     times = []
     for example in EXAMPLES:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(300_000)
-        page.goto(url)
-        page.locator("#input-image").wait_for()
+        page = open_page(browser, url, DESKTOP, timeout_ms=300_000)
         started = time.perf_counter()
         page.get_by_text(example_label(example, False), exact=True).click()
         page.locator("#score-gauge .qc-gauge").wait_for()

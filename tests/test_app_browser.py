@@ -7,19 +7,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser import needs_chromium
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-TIMEOUT_MS = 60_000
+from tests.browser import ARTIFACTS, needs_chromium, open_page
 
 pytestmark = [pytest.mark.slow, needs_chromium]  # a Gradio server and a browser
 
 
 @pytest.fixture
 def page(chromium, app_url: str):
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(app_url)
+    page = open_page(chromium, app_url, {"width": 1400, "height": 1000}, timeout_ms=60_000)
     yield page
     page.close()
 

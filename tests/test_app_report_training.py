@@ -18,8 +18,7 @@ from qualiclip.evaluation.level_scores import read_level_scores
 from qualiclip.studio import page_text
 from qualiclip.studio.main_image import EXAMPLES
 from tests.app_server import running_app
-from tests.browser import needs_chromium
-from tests.test_app_visitor import ARTIFACTS, DESKTOP, PHONE, _open
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, needs_chromium, open_page
 
 pytestmark = pytest.mark.slow  # the session's app server and browser (tests/conftest.py)
 TYPES = ["jpeg", "white_noise"]
@@ -106,7 +105,7 @@ def test_training_steps_lower_the_loss_on_every_example_and_never_touch_the_serv
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_report_and_training_in_a_browser(chromium, app_url: str, report_photos: Path,
                                           viewport: dict[str, int]) -> None:
-    page = _open(chromium, app_url, viewport)
+    page = open_page(chromium, app_url, viewport)
     try:
         page.get_by_role("tab", name="Robustness").click()
         page.get_by_text("Robustness report over your photos").click()
@@ -144,7 +143,7 @@ def test_a_first_click_on_an_example_needs_no_model_call(chromium, served_studio
         while len(count_forwards) < len(EXAMPLES) and time.monotonic() - started < 120:  # one trunk pass each
             time.sleep(0.1)
         time.sleep(2)  # the last example's heatmaps (a pool-only backward, no trunk pass)
-        page = _open(chromium, url, DESKTOP)
+        page = open_page(chromium, url, DESKTOP)
         try:
             before = len(count_forwards)
             page.get_by_text(page_text.example_label(EXAMPLES[0], False), exact=True).click()

@@ -15,33 +15,21 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser import needs_chromium
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-TIMEOUT_MS = 90_000
-DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, needs_chromium, open_page
 
 pytestmark = [pytest.mark.slow, needs_chromium]  # the session's app server and browser (tests/conftest.py)
 
 
-def _open(browser, url: str, viewport: dict[str, int]):
-    page = browser.new_page(viewport=viewport)
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    page.locator("#input-image").wait_for()
-    return page
-
-
 @pytest.fixture
 def desktop(chromium, app_url: str):
-    page = _open(chromium, app_url, DESKTOP)
+    page = open_page(chromium, app_url, DESKTOP)
     yield page
     page.close()
 
 
 @pytest.fixture
 def phone(chromium, app_url: str):
-    page = _open(chromium, app_url, PHONE)
+    page = open_page(chromium, app_url, PHONE)
     yield page
     page.close()
 
